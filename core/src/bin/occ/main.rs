@@ -1,0 +1,241 @@
+//! `occ`: the opencode container from the terminal. Parses, calls the library, renders progress.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use futures_util::StreamExt;
+use occ_core::container;
+use occ_core::image::{self, BuildSource};
+use occ_core::{Engine, Error, Settings, SettingsFile};
+
+mod render;
+
+#[derive(Parser)]
+#[command(
+    name = "occ",
+    version,
+    about = "Run the opencode web server in a Docker container"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Get the image if needed, create volumes and container, start it, wait until it answers
+    Start,
+    /// Stop the container gracefully
+    Stop,
+    /// Stop, then start
+    Restart,
+    /// Show the instance's state
+    Status {
+        /// One JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the container's output
+    Logs {
+        /// Keep printing new lines
+        #[arg(short, long)]
+        follow: bool,
+        /// How many of the last lines to show
+        #[arg(short = 'n', long, default_value_t = 100)]
+        lines: usize,
+    },
+    /// Pull the image from the configured sources, in order
+    Pull,
+    /// Build the image from the embedded Dockerfile (or a folder with a Dockerfile)
+    Build {
+        /// Build this folder instead of the embedded Dockerfile or the `build_context` setting
+        #[arg(long)]
+        context: Option<PathBuf>,
+    },
+    /// Pull or rebuild the image, then recreate the container on it if it runs (volumes kept)
+    Update,
+    /// Remove the container; the volumes and your work in them stay
+    Remove,
+    /// Delete volumes and everything in them. Name each volume to delete
+    RemoveVolumes {
+        /// Volume names, e.g. opencode-cloud-session opencode-cloud-projects opencode-cloud-config
+        #[arg(required = true)]
+        names: Vec<String>,
+    },
+    /// Show or change settings
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print every setting and the file they live in
+    Show,
+    /// Print one setting
+    Get { key: String },
+    /// Change one setting (the value is JSON when it parses as JSON, else text)
+    Set { key: String, value: String },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = tokio::select! {
+        outcome = run(cli.command) => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            // Dropping the operation cancels it; the engine stops a build or pull whose client left.
+            eprintln!("\ncancelled");
+            return ExitCode::from(130);
+        }
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<ExitCode, Error> {
+    let file = SettingsFile::from_env();
+    if let Command::Config { action } = command {
+        return config(&file, action);
+    }
+    let settings = file.load()?;
+    if let Command::Status { json } = command {
+        return status(&settings, json).await;
+    }
+    let engine = Engine::connect().await?;
+    let mut progress = render::Terminal::new();
+    let sink = &mut |p| progress.show(p);
+    match command {
+        Command::Start => {
+            let report = container::start(&engine, &settings, sink).await?;
+            progress.finish();
+            for volume in report.created_volumes {
+                println!("created volume {volume}");
+            }
+            println!("opencode is running at {}", settings.url());
+        }
+        Command::Stop => {
+            container::stop(&engine, &settings).await?;
+            println!("stopped {}", settings.container_name());
+        }
+        Command::Restart => {
+            container::restart(&engine, &settings, sink).await?;
+            progress.finish();
+            println!("opencode is running at {}", settings.url());
+        }
+        Command::Logs { follow, lines } => {
+            let mut stream = Box::pin(occ_core::logs::follow(&engine, &settings, lines, follow));
+            while let Some(chunk) = stream.next().await {
+                for line in chunk? {
+                    println!("{line}");
+                }
+            }
+        }
+        Command::Pull => {
+            let source =
+                image::pull(&engine, &settings.image_sources, &settings.image, sink).await?;
+            progress.finish();
+            println!("pulled {source} as {}", settings.image);
+        }
+        Command::Build { context } => {
+            let source = match context {
+                Some(dir) => BuildSource::Dir(dir),
+                None => BuildSource::from_setting(settings.build_context.as_deref()),
+            };
+            let id = image::build(&engine, &source, &settings.image, sink).await?;
+            progress.finish();
+            println!("built {} ({id})", settings.image);
+        }
+        Command::Update => {
+            container::update(&engine, &settings, sink).await?;
+            progress.finish();
+            println!("updated {}", settings.image);
+        }
+        Command::Remove => {
+            container::remove(&engine, &settings).await?;
+            println!(
+                "removed container {}; volumes kept",
+                settings.container_name()
+            );
+        }
+        Command::RemoveVolumes { names } => {
+            return remove_volumes(&engine, &settings, &names).await
+        }
+        Command::Status { .. } | Command::Config { .. } => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn status(settings: &Settings, json: bool) -> Result<ExitCode, Error> {
+    let (status, error) = match Engine::connect().await {
+        Ok(engine) => (occ_core::status::current(&engine, settings).await?, None),
+        Err(e) if e.is_unreachable() => (occ_core::Status::unreachable(settings), Some(e)),
+        Err(e) => return Err(e),
+    };
+    if json {
+        println!("{}", serde_json::to_string(&status).unwrap_or_default());
+    } else {
+        println!("{}", render::status_line(&status));
+    }
+    match error {
+        Some(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+async fn remove_volumes(
+    engine: &Engine,
+    settings: &Settings,
+    names: &[String],
+) -> Result<ExitCode, Error> {
+    let ours: Vec<String> = settings.volumes().into_iter().map(|(n, _)| n).collect();
+    if let Some(stranger) = names.iter().find(|n| !ours.contains(n)) {
+        eprintln!(
+            "error: {stranger} is not a volume of instance {}; its volumes are {}",
+            settings.instance,
+            ours.join(" ")
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let removed = occ_core::volume::remove(engine, names).await?;
+    for name in removed {
+        println!("deleted volume {name}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn config(file: &SettingsFile, action: ConfigAction) -> Result<ExitCode, Error> {
+    match action {
+        ConfigAction::Show => {
+            let settings = file.load()?;
+            println!("# {}", file.path().display());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&settings).unwrap_or_default()
+            );
+        }
+        ConfigAction::Get { key } => {
+            let value = file.load()?.get(&key)?;
+            match value {
+                serde_json::Value::String(s) => println!("{s}"),
+                other => println!("{other}"),
+            }
+        }
+        ConfigAction::Set { key, value } => {
+            let updated = file.load()?.with(&key, &value)?;
+            file.save(&updated)?;
+            println!("{key} = {}", updated.get(&key)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

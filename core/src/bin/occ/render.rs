@@ -1,0 +1,145 @@
+//! Terminal rendering of the progress stream: bars on a terminal, plain lines otherwise.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use occ_core::{Progress, State, Status};
+
+pub struct Terminal {
+    bars: MultiProgress,
+    /// One spinner for stages, build steps and the health wait.
+    main: ProgressBar,
+    layers: HashMap<String, ProgressBar>,
+    interactive: bool,
+}
+
+impl Terminal {
+    pub fn new() -> Terminal {
+        let bars = MultiProgress::new();
+        let main = bars.add(ProgressBar::new_spinner());
+        main.set_style(
+            ProgressStyle::with_template("{spinner:.cyan} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        main.enable_steady_tick(Duration::from_millis(120));
+        Terminal {
+            bars,
+            main,
+            layers: HashMap::new(),
+            interactive: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn show(&mut self, progress: Progress) {
+        match progress {
+            Progress::Stage { message } => self.say(message),
+            Progress::PullStarted { source } => self.say(format!("Pulling {source}")),
+            Progress::PullLayer {
+                id,
+                status,
+                current,
+                total,
+                ..
+            } => self.layer(&id, &status, current, total),
+            Progress::PullSourceFailed { source, reason } => {
+                self.say(format!("Could not pull {source}: {reason}"));
+            }
+            Progress::PullFinished { source, image } => {
+                for bar in self.layers.values() {
+                    bar.finish();
+                }
+                self.say(format!("Pulled {source} as {image}"));
+            }
+            Progress::BuildStep {
+                step,
+                total,
+                instruction,
+            } => self.say(format!("Step {step}/{total}: {instruction}")),
+            Progress::BuildCached { step } => self.log(format!("  step {step}: cached")),
+            Progress::BuildLog { line } => self.log(format!("  {line}")),
+            Progress::BuildFinished { image, duration_ms } => {
+                self.say(format!(
+                    "Built {image} in {:.1} s",
+                    duration_ms as f64 / 1000.0
+                ));
+            }
+            Progress::WaitingForHealth {
+                url,
+                elapsed_secs,
+                timeout_secs,
+            } => {
+                let text = format!("Waiting for {url} ({elapsed_secs}/{timeout_secs} s)");
+                if self.interactive {
+                    self.main.set_message(text);
+                } else if elapsed_secs % 5 == 0 {
+                    eprintln!("{text}");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A new headline: on a terminal the spinner's text, otherwise its own line.
+    fn say(&self, text: String) {
+        if self.interactive {
+            self.main.set_message(text);
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A line of output that stays above the bars.
+    fn log(&self, text: String) {
+        if self.interactive {
+            let _ = self.bars.println(text);
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
+    fn layer(&mut self, id: &str, status: &str, current: Option<u64>, total: Option<u64>) {
+        if !self.interactive {
+            // Byte updates would flood a log; status changes are enough.
+            if current.is_none() || matches!(status, "Pull complete" | "Already exists") {
+                eprintln!("{id}: {status}");
+            }
+            return;
+        }
+        let bar = self.layers.entry(id.to_string()).or_insert_with(|| {
+            let bar = self.bars.add(ProgressBar::new(0));
+            bar.set_style(
+                ProgressStyle::with_template("{prefix} {bar:30} {bytes}/{total_bytes} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_prefix(id.to_string());
+            bar
+        });
+        if let Some(t) = total {
+            bar.set_length(t);
+        }
+        if let Some(c) = current {
+            bar.set_position(c);
+        }
+        bar.set_message(status.to_string());
+    }
+
+    pub fn finish(&self) {
+        self.main.finish_and_clear();
+    }
+}
+
+pub fn status_line(status: &Status) -> String {
+    match status.state {
+        State::Running if status.healthy => format!("running at {}", status.url),
+        State::Running => format!("running at {} (not healthy yet)", status.url),
+        State::Exited => format!(
+            "exited with code {}{}",
+            status.exit_code.unwrap_or(0),
+            if status.crashed { " (crashed)" } else { "" }
+        ),
+        State::Unreachable => "Docker is not reachable".to_string(),
+        other => other.as_str().replace('_', " "),
+    }
+}

@@ -1,0 +1,184 @@
+//! The core's error type. Each variant renders to one sentence that says what happened and what
+//! to do about it; this `Display` is the single place where errors become user-facing text.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(
+        "Docker is not running: nothing answers at {endpoint}. Start Docker Desktop or the Docker \
+         service (`sudo systemctl start docker`), or point DOCKER_HOST at a running engine."
+    )]
+    DaemonNotRunning { endpoint: String },
+
+    #[error(
+        "Permission denied on the Docker socket {endpoint}. Add your user to the docker group \
+         (`sudo usermod -aG docker $USER`, then log out and back in), or use rootless Docker and \
+         set DOCKER_HOST=unix://$XDG_RUNTIME_DIR/docker.sock."
+    )]
+    PermissionDenied { endpoint: String },
+
+    #[error(
+        "Docker at {endpoint} did not answer within {seconds} s. If Docker Desktop is waking up, \
+         try again in a moment; otherwise restart Docker."
+    )]
+    Timeout { endpoint: String, seconds: u64 },
+
+    #[error(
+        "Docker Engine API {found} is too old: version {required} or newer is needed. Update Docker."
+    )]
+    ApiTooOld { found: String, required: String },
+
+    #[error(
+        "Port {port} on {address} is already in use by another program. Stop that program or \
+         choose another port{}.",
+        suggestion.map(|p| format!(" (for example `occ config set port {p}`)")).unwrap_or_default()
+    )]
+    PortInUse {
+        address: String,
+        port: u16,
+        suggestion: Option<u16>,
+    },
+
+    #[error("The image {image} is not on this machine. Run `occ pull` or `occ build` first.")]
+    ImageMissing { image: String },
+
+    #[error("Docker could not {action} image {image}: {message}")]
+    Image {
+        action: &'static str,
+        image: String,
+        message: String,
+    },
+
+    #[error("{}", pull_failed_text(attempts))]
+    PullFailed { attempts: Vec<SourceFailure> },
+
+    #[error("{}", build_failed_text(step.as_ref(), message, output))]
+    BuildFailed {
+        step: Option<BuildStep>,
+        message: String,
+        output: Vec<String>,
+    },
+
+    #[error("Could not read the build context {path}: {message}")]
+    BuildContext { path: PathBuf, message: String },
+
+    #[error("Docker could not {action} container {container}: {message}")]
+    Container {
+        action: &'static str,
+        container: String,
+        message: String,
+    },
+
+    #[error("Docker could not {action} volume {volume}: {message}")]
+    Volume {
+        action: &'static str,
+        volume: String,
+        message: String,
+    },
+
+    #[error(
+        "The service did not become healthy at {url} within {seconds} s. See `occ logs` for what \
+         it printed."
+    )]
+    HealthTimeout { url: String, seconds: u64 },
+
+    #[error("The container exited while starting (exit code {exit_code}). See `occ logs`.")]
+    ExitedWhileStarting { exit_code: i64 },
+
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+
+    #[error("Docker reported an error: {0}")]
+    Docker(String),
+}
+
+/// A step of a `docker build`, as the engine numbers it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BuildStep {
+    pub step: u32,
+    pub total: u32,
+    pub instruction: String,
+}
+
+/// Why one image source could not be pulled.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceFailure {
+    pub source: String,
+    pub reason: String,
+}
+
+fn pull_failed_text(attempts: &[SourceFailure]) -> String {
+    let tried: Vec<String> = attempts
+        .iter()
+        .map(|a| format!("{} ({})", a.source, a.reason))
+        .collect();
+    format!(
+        "Could not pull the image from any source: {}. Check your network, or build the image \
+         locally with `occ build`.",
+        tried.join("; ")
+    )
+}
+
+fn build_failed_text(step: Option<&BuildStep>, message: &str, output: &[String]) -> String {
+    let at = step
+        .map(|s| format!(" at step {}/{} `{}`", s.step, s.total, s.instruction))
+        .unwrap_or_default();
+    let mut text = format!("The image build failed{at}: {message}");
+    if !output.is_empty() {
+        text.push_str("\nLast output:\n");
+        text.push_str(&output.join("\n"));
+    }
+    text
+}
+
+impl Error {
+    /// A stable machine-readable name for the variant, for JSON consumers.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::DaemonNotRunning { .. } => "daemon_not_running",
+            Error::PermissionDenied { .. } => "permission_denied",
+            Error::Timeout { .. } => "timeout",
+            Error::ApiTooOld { .. } => "api_too_old",
+            Error::PortInUse { .. } => "port_in_use",
+            Error::ImageMissing { .. } => "image_missing",
+            Error::Image { .. } => "image",
+            Error::PullFailed { .. } => "pull_failed",
+            Error::BuildFailed { .. } => "build_failed",
+            Error::BuildContext { .. } => "build_context",
+            Error::Container { .. } => "container",
+            Error::Volume { .. } => "volume",
+            Error::HealthTimeout { .. } => "health_timeout",
+            Error::ExitedWhileStarting { .. } => "exited_while_starting",
+            Error::Settings(_) => "settings",
+            Error::Docker(_) => "docker",
+        }
+    }
+
+    /// True when the engine itself could not be reached (as opposed to refusing a request).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            Error::DaemonNotRunning { .. } | Error::PermissionDenied { .. } | Error::Timeout { .. }
+        )
+    }
+}
+
+/// The HTTP status of an engine reply, when the error is one.
+pub(crate) fn status_code(err: &bollard::errors::Error) -> Option<u16> {
+    match err {
+        bollard::errors::Error::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    }
+}
+
+/// The engine's own message for a refused request, or the transport error's text.
+pub(crate) fn engine_message(err: &bollard::errors::Error) -> String {
+    match err {
+        bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}

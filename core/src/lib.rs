@@ -1,0 +1,26 @@
+//! The opencode container lifecycle on the Docker engine, free of any GUI.
+//!
+//! - [`client`]: connecting to the engine; [`error`]: what can go wrong, in words a user can act on
+//! - [`settings`]: the settings file shared by the CLI and the app
+//! - [`image`]: build and pull, as [`progress::Progress`] events
+//! - [`volume`], [`container`]: the three volumes and the container's lifecycle
+//! - [`status`]: the state model and the Docker-event watcher; [`logs`]: the container's output
+
+pub mod client;
+pub mod container;
+pub mod dockerfile;
+pub mod error;
+mod health;
+pub mod image;
+pub mod logs;
+pub mod progress;
+pub mod reference;
+pub mod settings;
+pub mod status;
+pub mod volume;
+
+pub use client::Engine;
+pub use error::{Error, Result};
+pub use progress::Progress;
+pub use settings::{Settings, SettingsFile};
+pub use status::{State, Status};

@@ -1,0 +1,254 @@
+//! The one progress stream: what a long operation tells its caller, rendered by the CLI as
+//! terminal bars and by the app as events. Byte updates are coalesced per layer so a large pull
+//! cannot flood a consumer; a change of a layer's status always goes through.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", content = "data", rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum Progress {
+    /// A step of an operation that has no finer progress, e.g. "Creating volumes".
+    Stage {
+        message: String,
+    },
+    PullStarted {
+        source: String,
+    },
+    PullLayer {
+        id: String,
+        status: String,
+        current: Option<u64>,
+        total: Option<u64>,
+        overall: Bytes,
+    },
+    PullSourceFailed {
+        source: String,
+        reason: String,
+    },
+    PullFinished {
+        source: String,
+        image: String,
+    },
+    BuildStep {
+        step: u32,
+        total: u32,
+        instruction: String,
+    },
+    BuildCached {
+        step: u32,
+    },
+    BuildLog {
+        line: String,
+    },
+    BuildFinished {
+        image: String,
+        duration_ms: u64,
+    },
+    WaitingForHealth {
+        url: String,
+        elapsed_secs: u64,
+        timeout_secs: u64,
+    },
+}
+
+/// Bytes done out of bytes known so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Bytes {
+    pub current: u64,
+    pub total: u64,
+}
+
+/// Where progress goes. `&mut dyn FnMut(Progress)` keeps the core free of any channel choice.
+pub type Sink<'a> = &'a mut (dyn FnMut(Progress) + Send);
+
+/// Per-layer pull state, turning the engine's status lines into `PullLayer` events with an
+/// overall figure, and dropping byte updates that come faster than `interval` for one layer.
+pub struct PullTracker {
+    interval: Duration,
+    layers: HashMap<String, LayerState>,
+}
+
+struct LayerState {
+    status: String,
+    current: u64,
+    total: u64,
+    last_emit: Instant,
+    done: bool,
+}
+
+/// The most a consumer hears about one layer's bytes per second, roughly.
+pub const LAYER_UPDATES_PER_SECOND: u32 = 10;
+
+impl Default for PullTracker {
+    fn default() -> Self {
+        PullTracker::new(Duration::from_secs(1) / LAYER_UPDATES_PER_SECOND)
+    }
+}
+
+impl PullTracker {
+    pub fn new(interval: Duration) -> PullTracker {
+        PullTracker {
+            interval,
+            layers: HashMap::new(),
+        }
+    }
+
+    /// Records one status line of a layer; returns the event to emit, or `None` when it is only
+    /// a byte update inside the coalescing interval.
+    pub fn update(
+        &mut self,
+        id: &str,
+        status: &str,
+        current: Option<u64>,
+        total: Option<u64>,
+    ) -> Option<Progress> {
+        self.update_at(id, status, current, total, Instant::now())
+    }
+
+    fn update_at(
+        &mut self,
+        id: &str,
+        status: &str,
+        current: Option<u64>,
+        total: Option<u64>,
+        now: Instant,
+    ) -> Option<Progress> {
+        let done = is_layer_done(status);
+        let interval = self.interval;
+        let layer = self.layers.entry(id.to_string()).or_insert(LayerState {
+            status: String::new(),
+            current: 0,
+            total: 0,
+            last_emit: now.checked_sub(interval).unwrap_or(now),
+            done: false,
+        });
+        let status_changed = layer.status != status;
+        layer.status = status.to_string();
+        if let Some(t) = total.filter(|t| *t > 0) {
+            layer.total = t;
+        }
+        if let Some(c) = current {
+            layer.current = c.min(layer.total.max(c));
+        }
+        if done && layer.total > 0 {
+            layer.current = layer.total;
+        }
+        layer.done = done;
+        let due = now.duration_since(layer.last_emit) >= interval;
+        if !(status_changed || done || due) {
+            return None;
+        }
+        layer.last_emit = now;
+        let (cur, tot) = (layer.current, layer.total);
+        Some(Progress::PullLayer {
+            id: id.to_string(),
+            status: status.to_string(),
+            current: (tot > 0 || current.is_some()).then_some(cur),
+            total: (tot > 0).then_some(tot),
+            overall: self.overall(),
+        })
+    }
+
+    /// Bytes over all layers whose size is known.
+    pub fn overall(&self) -> Bytes {
+        self.layers.values().fold(Bytes::default(), |acc, l| Bytes {
+            current: acc.current + l.current,
+            total: acc.total + l.total,
+        })
+    }
+
+    pub fn layer_count(&self) -> usize {
+        self.layers.len()
+    }
+}
+
+/// Status lines after which a layer has nothing more to do.
+fn is_layer_done(status: &str) -> bool {
+    matches!(
+        status,
+        "Pull complete" | "Already exists" | "Download complete" | "Layer already exists"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer_events(events: &[Option<Progress>]) -> usize {
+        events.iter().flatten().count()
+    }
+
+    #[test]
+    fn byte_updates_are_coalesced_but_status_changes_are_not() {
+        let mut t = PullTracker::new(Duration::from_millis(100));
+        let start = Instant::now();
+        let mut out = vec![t.update_at("a", "Downloading", Some(0), Some(1000), start)];
+        // 50 byte updates within 50 ms: at most one more gets through.
+        for i in 1..=50 {
+            out.push(t.update_at(
+                "a",
+                "Downloading",
+                Some(i * 10),
+                Some(1000),
+                start + Duration::from_millis(i),
+            ));
+        }
+        assert_eq!(layer_events(&out), 1);
+        let done = t.update_at(
+            "a",
+            "Pull complete",
+            None,
+            None,
+            start + Duration::from_millis(60),
+        );
+        match done {
+            Some(Progress::PullLayer {
+                status,
+                current,
+                total,
+                overall,
+                ..
+            }) => {
+                assert_eq!(status, "Pull complete");
+                assert_eq!((current, total), (Some(1000), Some(1000)));
+                assert_eq!(
+                    overall,
+                    Bytes {
+                        current: 1000,
+                        total: 1000
+                    }
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn overall_sums_layers() {
+        let mut t = PullTracker::new(Duration::ZERO);
+        let now = Instant::now();
+        t.update_at("a", "Downloading", Some(10), Some(100), now);
+        t.update_at("b", "Downloading", Some(20), Some(200), now);
+        assert_eq!(
+            t.overall(),
+            Bytes {
+                current: 30,
+                total: 300
+            }
+        );
+        assert_eq!(t.layer_count(), 2);
+    }
+
+    #[test]
+    fn serializes_as_tagged_json() {
+        let json = serde_json::to_value(Progress::BuildCached { step: 2 }).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({"event": "buildCached", "data": {"step": 2}})
+        );
+    }
+}

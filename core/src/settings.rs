@@ -1,0 +1,414 @@
+//! `settings.json`: what instance to run and how. Shared by the CLI and the app; validated on
+//! every load and save; a file that fails to load is reported and never overwritten.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The environment variable that moves the settings folder (tests use it for isolation).
+pub const CONFIG_DIR_ENV: &str = "OPENCODE_CLOUD_CONFIG_DIR";
+pub const FILE_NAME: &str = "settings.json";
+/// opencode turns on HTTP basic auth when this is set in its environment.
+pub const PASSWORD_ENV: &str = "OPENCODE_SERVER_PASSWORD";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    #[error(
+        "The settings file {} is not valid at line {line}, column {column}: {message}. Fix it or \
+         delete it; it was left as it is.", path.display()
+    )]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("Setting `{key}` {reason}.")]
+    Invalid { key: String, reason: String },
+    #[error("Could not {action} the settings file {}: {message}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageMode {
+    /// Pull the prebuilt image from `image_sources`.
+    Pull,
+    /// Build it from the embedded Dockerfile (or `build_context`).
+    Build,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Prefix of the container and volume names.
+    pub instance: String,
+    pub port: u16,
+    pub bind_address: IpAddr,
+    /// The one local image name the container runs, whatever source provided it.
+    pub image: String,
+    /// Where to pull from, in order.
+    pub image_sources: Vec<String>,
+    pub image_mode: ImageMode,
+    /// A folder with a Dockerfile to build instead of the embedded one.
+    pub build_context: Option<PathBuf>,
+    /// Extra `KEY=value` variables for the container.
+    pub env: Vec<String>,
+    /// Whether quitting the app also stops the container.
+    pub stop_on_quit: bool,
+    pub start_at_login: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            instance: "opencode-cloud".into(),
+            port: 3000,
+            bind_address: IpAddr::from([127, 0, 0, 1]),
+            image: "opencode-cloud:local".into(),
+            image_sources: vec![
+                "ghcr.io/opencode-cloud/opencode-cloud:latest".into(),
+                "docker.io/opencodecloud/opencode-cloud:latest".into(),
+            ],
+            image_mode: ImageMode::Pull,
+            build_context: None,
+            env: Vec::new(),
+            stop_on_quit: false,
+            start_at_login: false,
+        }
+    }
+}
+
+fn invalid(key: &str, reason: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        key: key.to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    /// Checks what serde's types cannot; the error names the key and the reason.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        validate_name(&self.instance).map_err(|r| invalid("instance", r))?;
+        if self.port == 0 {
+            return Err(invalid("port", "must be between 1 and 65535"));
+        }
+        crate::reference::validate(&self.image).map_err(|r| invalid("image", r))?;
+        if self.image_mode == ImageMode::Pull && self.image_sources.is_empty() {
+            return Err(invalid(
+                "image_sources",
+                "is empty, so there is nothing to pull from; add a source or set image_mode to build",
+            ));
+        }
+        for source in &self.image_sources {
+            crate::reference::validate(source)
+                .map_err(|r| invalid("image_sources", format!("entry {source:?} {r}")))?;
+        }
+        for entry in &self.env {
+            validate_env_entry(entry).map_err(|r| invalid("env", r))?;
+        }
+        if !self.bind_address.is_loopback() && self.password().is_none() {
+            return Err(invalid(
+                "bind_address",
+                format!(
+                    "{} makes the session reachable from the network, so a password is required: \
+                     add {PASSWORD_ENV}=<password> to env",
+                    self.bind_address
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The container's name.
+    pub fn container_name(&self) -> String {
+        self.instance.clone()
+    }
+
+    /// The three named volumes and where they are mounted, in a fixed order.
+    pub fn volumes(&self) -> [(String, &'static str); 3] {
+        [
+            (
+                format!("{}-session", self.instance),
+                "/home/opencode/.local/share/opencode",
+            ),
+            (
+                format!("{}-projects", self.instance),
+                "/home/opencode/workspace",
+            ),
+            (
+                format!("{}-config", self.instance),
+                "/home/opencode/.config/opencode",
+            ),
+        ]
+    }
+
+    /// The address a browser on this machine opens.
+    pub fn url(&self) -> String {
+        let host = match self.bind_address {
+            IpAddr::V4(a) if a.is_unspecified() => "127.0.0.1".to_string(),
+            IpAddr::V6(a) if a.is_unspecified() => "[::1]".to_string(),
+            IpAddr::V4(a) => a.to_string(),
+            IpAddr::V6(a) => format!("[{a}]"),
+        };
+        format!("http://{host}:{}/", self.port)
+    }
+
+    /// The server password from `env`, if one is set.
+    pub fn password(&self) -> Option<&str> {
+        self.env.iter().find_map(|e| {
+            e.strip_prefix(PASSWORD_ENV)
+                .and_then(|rest| rest.strip_prefix('='))
+                .filter(|p| !p.is_empty())
+        })
+    }
+
+    /// Parses and validates settings from JSON text; `path` is only used in messages.
+    pub fn from_json(text: &str, path: &Path) -> Result<Settings, SettingsError> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let settings: Settings = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_data() && key != "." {
+                invalid(&key, strip_position(&inner.to_string()))
+            } else {
+                SettingsError::Parse {
+                    path: path.to_path_buf(),
+                    line: inner.line(),
+                    column: inner.column(),
+                    message: strip_position(&inner.to_string()),
+                }
+            }
+        })?;
+        de.end().map_err(|e| SettingsError::Parse {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The value of one key, as JSON.
+    pub fn get(&self, key: &str) -> Result<serde_json::Value, SettingsError> {
+        let value = serde_json::to_value(self).map_err(|e| invalid(key, e.to_string()))?;
+        value
+            .get(key)
+            .cloned()
+            .ok_or_else(|| invalid(key, unknown_key_reason()))
+    }
+
+    /// A copy with `key` set from the text a user typed: JSON when it parses as JSON, else a string.
+    pub fn with(&self, key: &str, text: &str) -> Result<Settings, SettingsError> {
+        let mut value = serde_json::to_value(self).map_err(|e| invalid(key, e.to_string()))?;
+        let map = value
+            .as_object_mut()
+            .ok_or_else(|| invalid(key, "cannot be set"))?;
+        if !map.contains_key(key) {
+            return Err(invalid(key, unknown_key_reason()));
+        }
+        let parsed = serde_json::from_str(text)
+            .unwrap_or_else(|_| serde_json::Value::String(text.to_string()));
+        map.insert(key.to_string(), parsed);
+        let updated: Settings = serde_path_to_error::deserialize(value)
+            .map_err(|e| invalid(key, strip_position(&e.into_inner().to_string())))?;
+        updated.validate()?;
+        Ok(updated)
+    }
+}
+
+fn unknown_key_reason() -> String {
+    let keys: Vec<String> = serde_json::to_value(Settings::default())
+        .ok()
+        .and_then(|v| v.as_object().map(|m| m.keys().cloned().collect()))
+        .unwrap_or_default();
+    format!("is not a setting; the settings are {}", keys.join(", "))
+}
+
+/// serde_json appends " at line L column C"; our messages say where on their own.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Docker's rule for container and volume names.
+fn validate_name(name: &str) -> Result<(), String> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric());
+    let rest_ok = bytes.all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if first_ok && rest_ok && name.len() <= 64 {
+        Ok(())
+    } else {
+        Err(format!(
+            "is {name:?}; use 1–64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        ))
+    }
+}
+
+fn validate_env_entry(entry: &str) -> Result<(), String> {
+    let Some((key, _)) = entry.split_once('=') else {
+        return Err(format!("entry {entry:?} has no '='; write KEY=value"));
+    };
+    if entry.contains(['\n', '\r', '\0']) {
+        return Err(format!("entry for {key:?} contains a line break or NUL"));
+    }
+    let key_ok = key
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if key_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "entry has the name {key:?}; names are letters, digits and '_', not starting with a digit"
+        ))
+    }
+}
+
+/// The folder that holds `settings.json`.
+pub fn config_dir() -> PathBuf {
+    match std::env::var_os(CONFIG_DIR_ENV).filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => dirs::config_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("opencode-cloud"),
+    }
+}
+
+/// Where the settings live: a file path plus load and save.
+#[derive(Debug, Clone)]
+pub struct SettingsFile {
+    path: PathBuf,
+}
+
+impl SettingsFile {
+    /// The file in [`config_dir`].
+    pub fn from_env() -> SettingsFile {
+        SettingsFile::at(config_dir().join(FILE_NAME))
+    }
+
+    pub fn at(path: PathBuf) -> SettingsFile {
+        SettingsFile { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The settings in the file, or the defaults when there is no file yet.
+    pub fn load(&self) -> Result<Settings, SettingsError> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => Settings::from_json(&text, &self.path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(e) => Err(self.io_error("read", e)),
+        }
+    }
+
+    /// Validates, then replaces the file atomically (write a sibling, then rename).
+    pub fn save(&self, settings: &Settings) -> Result<(), SettingsError> {
+        settings.validate()?;
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| self.io_error("create the folder of", e))?;
+        let mut text = serde_json::to_string_pretty(settings)
+            .map_err(|e| self.io_error("encode", e.into()))?;
+        text.push('\n');
+        let tmp = self.path.with_extension("json.tmp");
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &self.path)
+        };
+        write().map_err(|e| self.io_error("write", e))
+    }
+
+    fn io_error(&self, action: &'static str, e: std::io::Error) -> SettingsError {
+        SettingsError::Io {
+            action,
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings, SettingsError> {
+        Settings::from_json(text, Path::new("/x/settings.json"))
+    }
+
+    #[test]
+    fn empty_object_gives_defaults() {
+        assert_eq!(parse("{}"), Ok(Settings::default()));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            (r#"{"port": 70000}"#, "port"),
+            (r#"{"port": "x"}"#, "port"),
+            (r#"{"port": 0}"#, "port"),
+            (r#"{"bind_address": "localhost"}"#, "bind_address"),
+            (r#"{"image": "My Image"}"#, "image"),
+            (r#"{"env": ["NOEQUALS"]}"#, "env"),
+            (r#"{"env": ["A=b\nc"]}"#, "env"),
+            (r#"{"image_mode": "fetch"}"#, "image_mode"),
+            (r#"{"instance": "has space"}"#, "instance"),
+            (r#"{"bind_address": "0.0.0.0"}"#, "bind_address"),
+        ];
+        for (text, key) in cases {
+            match parse(text) {
+                Err(SettingsError::Invalid { key: k, .. }) => assert_eq!(k, key, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_rejected() {
+        let err = parse(r#"{"prot": 3000}"#).expect_err("unknown key");
+        assert!(err.to_string().contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn broken_json_gives_line_and_column() {
+        match parse("{\n  \"port\": 3000,\n  oops\n}") {
+            Err(SettingsError::Parse { line, .. }) => assert_eq!(line, 3),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn network_bind_needs_password() {
+        let ok =
+            parse(r#"{"bind_address": "0.0.0.0", "env": ["OPENCODE_SERVER_PASSWORD=s3cret"]}"#)
+                .expect("valid");
+        assert_eq!(ok.password(), Some("s3cret"));
+        assert_eq!(ok.url(), "http://127.0.0.1:3000/");
+    }
+
+    #[test]
+    fn with_parses_json_or_string() {
+        let s = Settings::default();
+        assert_eq!(s.with("port", "3001").map(|s| s.port), Ok(3001));
+        assert_eq!(
+            s.with("image", "foo/bar:1").map(|s| s.image),
+            Ok("foo/bar:1".to_string())
+        );
+        assert!(s.with("port", "70000").is_err());
+        assert!(s.with("nope", "1").is_err());
+    }
+}
