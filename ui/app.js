@@ -1,0 +1,549 @@
+// DOM glue for the opencode-cloud desktop window. All decisions (labels,
+// which buttons are enabled, how progress folds into a view, settings
+// validation) live in render.js; this file only wires Tauri to the DOM.
+// Contract: docs/ARCHITECTURE.md.
+
+import * as R from "./render.js";
+
+const $ = (id) => document.getElementById(id);
+
+// ---------------------------------------------------------------------------
+// State
+
+const ui = {
+  status: null, // last Status
+  op: null, // operation view (render.js), or null
+  opRunning: false, // an operation is running in the app
+  pending: 0, // lifecycle commands sent from this window and not answered yet
+  settings: null, // last Settings from get_settings / save_settings
+  saving: false,
+  following: false,
+  logLines: [],
+  progressHidden: false, // the user closed a finished operation's card
+};
+
+let hideTimer = null;
+let frame = 0;
+
+function busy() {
+  return ui.opRunning || ui.pending > 0;
+}
+
+/** Redraw on the next animation frame (pulls emit many events a second). */
+function schedule() {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    render();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Rendering
+
+function show(el, visible) {
+  el.hidden = !visible;
+}
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+// Log panes follow the end of their text unless the user scrolled up.
+const unstuck = new WeakSet();
+
+function trackScroll(el) {
+  el.addEventListener("scroll", () => {
+    if (el.clientHeight === 0) return; // hidden
+    if (el.scrollHeight - el.scrollTop - el.clientHeight < 24) unstuck.delete(el);
+    else unstuck.add(el);
+  });
+}
+
+/** Runs `update` and keeps `el` scrolled to the end unless the user scrolled up. */
+function keepAtBottom(el, update) {
+  update();
+  if (!unstuck.has(el)) el.scrollTop = el.scrollHeight;
+}
+
+function setBar(bar, current, total) {
+  if (typeof total === "number" && total > 0 && typeof current === "number") {
+    bar.max = total;
+    bar.value = Math.min(current, total);
+  } else {
+    bar.removeAttribute("value"); // indeterminate
+  }
+}
+
+function render() {
+  renderStatus();
+  renderProgress();
+  renderLogs();
+}
+
+function renderStatus() {
+  const s = ui.status;
+  setText($("state"), R.stateLabel(s));
+  $("state-dot").dataset.tone = R.stateTone(s, busy());
+
+  const showUrl = !!(s && s.url && (s.state === "running" || s.state === "starting"));
+  setText($("url"), showUrl ? s.url : "");
+  show($("url"), showUrl);
+  $("url").classList.toggle("dim", !!s && !s.healthy);
+
+  const meta = s && s.state !== "unreachable" ? [s.image, s.container && `container ${s.container}`] : [];
+  const metaText = meta.filter(Boolean).join(" · ");
+  setText($("status-meta"), metaText);
+  show($("status-meta"), metaText !== "");
+
+  const hint = R.stateHint(s);
+  setText($("hint"), hint);
+  show($("hint"), hint !== "");
+
+  const b = R.buttonsFor(s, busy());
+  $("start").disabled = !b.start;
+  $("stop").disabled = !b.stop;
+  $("restart").disabled = !b.restart;
+  $("open-browser").disabled = !b.openBrowser;
+  $("update").disabled = !b.update;
+  $("remove").disabled = !b.remove;
+  $("save-settings").disabled = ui.settings === null || ui.saving;
+  setText($("follow-logs"), ui.following ? "Stop following" : "Follow logs");
+}
+
+const layerRowsById = new Map();
+let renderedBuildLog = null; // the view.log array last written to #build-log
+let renderedLogs = null; // the ui.logLines array last written to #logs
+
+function renderLayers(view) {
+  const list = $("layers");
+  const rows = view ? R.layerRows(view) : [];
+  const ids = new Set(rows.map((r) => r.id));
+  for (const [id, row] of layerRowsById) {
+    if (!ids.has(id)) {
+      row.li.remove();
+      layerRowsById.delete(id);
+    }
+  }
+  for (const r of rows) {
+    let row = layerRowsById.get(r.id);
+    if (!row) {
+      const li = document.createElement("li");
+      li.dataset.id = r.id;
+      const id = document.createElement("span");
+      id.className = "layer-id";
+      id.textContent = r.id.slice(0, 12);
+      const status = document.createElement("span");
+      status.className = "layer-status";
+      const bar = document.createElement("progress");
+      li.append(id, status, bar);
+      list.append(li);
+      row = { li, status, bar };
+      layerRowsById.set(r.id, row);
+    }
+    setText(row.status, r.text);
+    row.li.classList.toggle("done", r.done);
+    if (r.done) setBar(row.bar, 1, 1);
+    else setBar(row.bar, r.current, r.total);
+  }
+  show(list, rows.length > 0);
+}
+
+function renderProgress() {
+  const v = ui.op;
+  const visible = v !== null && !(v.phase !== "running" && ui.progressHidden);
+  show($("progress"), visible);
+  if (!visible) {
+    renderLayers(null);
+    return;
+  }
+  const running = v.phase === "running";
+  setText($("operation-title"), R.operationSummary(v));
+  $("progress").dataset.phase = v.phase;
+  show($("progress-close"), !running);
+
+  setText($("stage"), running && v.stage ? v.stage : "");
+  show($("stage"), running && !!v.stage);
+
+  const health = running ? R.healthLabel(v.health) : "";
+  setText($("health"), health);
+  show($("health"), health !== "");
+
+  const failed = $("failed-sources");
+  const failedKey = JSON.stringify(v.failedSources);
+  if (failed.dataset.key !== failedKey) {
+    failed.dataset.key = failedKey;
+    failed.replaceChildren(
+      ...v.failedSources.map((f) => {
+        const li = document.createElement("li");
+        li.textContent = `Could not pull ${f.source ?? "the image"}: ${f.reason}`;
+        return li;
+      }),
+    );
+  }
+  show(failed, v.failedSources.length > 0);
+
+  const source = running && v.source && !v.pulled ? `Pulling ${v.source}` : v.pulled ? `Pulled ${v.pulled.image ?? v.pulled.source}` : "";
+  setText($("pull-source"), source);
+  show($("pull-source"), source !== "");
+
+  renderLayers(running ? v : null);
+
+  const overall = running ? R.overallLabel(v.overall) : "";
+  setText($("overall-text"), overall);
+  if (running && v.overall) setBar($("overall-bar"), v.overall.current, v.overall.total);
+  show($("overall"), overall !== "");
+
+  const step = running ? R.buildStepLabel(v.build) : "";
+  setText($("build-step"), step);
+  if (step) setBar($("build-bar"), v.build.step, v.build.total);
+  show($("build"), step !== "");
+
+  // The build log stays visible after a failed build: it usually says why.
+  const log = $("build-log");
+  const showLog = v.log.length > 0 && (running || v.phase === "failed");
+  const wasHidden = log.hidden;
+  show(log, showLog); // before writing: a hidden pane cannot be scrolled
+  if (wasHidden && showLog) unstuck.delete(log);
+  if (renderedBuildLog !== v.log || (wasHidden && showLog)) {
+    renderedBuildLog = v.log;
+    keepAtBottom(log, () => {
+      log.textContent = v.log.join("\n");
+    });
+  }
+}
+
+function renderLogs() {
+  const pane = $("logs");
+  if (renderedLogs === ui.logLines) return;
+  renderedLogs = ui.logLines;
+  keepAtBottom(pane, () => {
+    pane.textContent = ui.logLines.join("\n");
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+function showError(error) {
+  setText($("error-message"), R.errorMessage(error));
+  show($("error"), true);
+}
+
+function hideError() {
+  show($("error"), false);
+}
+
+// ---------------------------------------------------------------------------
+// Events from the app
+
+function onStatus(status) {
+  ui.status = status;
+  schedule();
+}
+
+function onProgress(payload) {
+  if (!ui.op || ui.op.phase !== "running") {
+    // An operation the window did not see start (or a new one after a finished one).
+    ui.op = R.initialOperationView(payload?.operation ?? null);
+    ui.progressHidden = false;
+    clearTimeout(hideTimer);
+  }
+  ui.opRunning = true;
+  ui.op = R.applyProgress(ui.op, payload);
+  schedule();
+}
+
+function onOperation(event) {
+  ui.op = R.applyOperation(ui.op, event);
+  clearTimeout(hideTimer);
+  ui.progressHidden = false;
+  if (event?.phase === "started") {
+    ui.opRunning = true;
+  } else if (event?.phase === "finished" || event?.phase === "failed") {
+    ui.opRunning = false;
+    if (event.phase === "failed") {
+      showError(event.error);
+    } else {
+      // A successful operation's card folds away after a while.
+      hideTimer = setTimeout(() => {
+        ui.progressHidden = true;
+        schedule();
+      }, 8000);
+    }
+  }
+  schedule();
+}
+
+function onLog(payload) {
+  const line = typeof payload === "string" ? payload : payload?.line;
+  if (typeof line !== "string") return;
+  ui.logLines = R.appendCapped(ui.logLines, line, R.MAX_CONTAINER_LOG_LINES);
+  schedule();
+}
+
+// ---------------------------------------------------------------------------
+// Commands
+
+let invoke;
+
+/** A lifecycle command: counts as busy until it answers; errors go to the banner. */
+async function lifecycle(command) {
+  hideError();
+  ui.pending++;
+  schedule();
+  try {
+    await invoke(command);
+  } catch (error) {
+    showError(error);
+  } finally {
+    ui.pending--;
+    schedule();
+  }
+}
+
+async function call(command, args) {
+  try {
+    return { ok: true, value: await invoke(command, args) };
+  } catch (error) {
+    showError(error);
+    return { ok: false, error };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Settings form
+
+const FIELDS = {
+  port: "port",
+  bind_address: "bind-address",
+  image: "image",
+  image_mode: "image-mode",
+};
+
+function readForm() {
+  return {
+    port: $("port").value,
+    bind_address: $("bind-address").value,
+    image: $("image").value,
+    image_mode: $("image-mode").value,
+    stop_on_quit: $("stop-on-quit").checked,
+    start_at_login: $("start-at-login").checked,
+  };
+}
+
+function fillForm(settings) {
+  const f = R.formFromSettings(settings);
+  $("port").value = f.port;
+  $("bind-address").value = f.bind_address;
+  $("image").value = f.image;
+  $("image-mode").value = f.image_mode;
+  $("stop-on-quit").checked = f.stop_on_quit;
+  $("start-at-login").checked = f.start_at_login;
+  setText($("remove-text"), R.removeConfirmText(settings));
+  checkForm();
+}
+
+function showFieldErrors(errors) {
+  for (const [key, id] of Object.entries(FIELDS)) {
+    const message = errors[key] ?? "";
+    const input = $(id);
+    const out = $(`${id}-error`);
+    setText(out, message);
+    show(out, message !== "");
+    input.setAttribute("aria-invalid", message ? "true" : "false");
+    if (message) input.setAttribute("aria-describedby", out.id);
+    else input.removeAttribute("aria-describedby");
+  }
+}
+
+function showWarnings(list) {
+  const ul = $("settings-warnings");
+  ul.replaceChildren(
+    ...list.map((w) => {
+      const li = document.createElement("li");
+      li.textContent = w.message;
+      return li;
+    }),
+  );
+  show(ul, list.length > 0);
+}
+
+/** Live validation: errors and warnings as the user types. */
+function checkForm() {
+  const result = R.validateSettings(readForm(), ui.settings ?? {});
+  showFieldErrors(result.ok ? {} : result.errors);
+  if (result.ok) showWarnings(R.warnings(result.settings));
+  else showWarnings(R.warnings({ ...(ui.settings ?? {}), bind_address: $("bind-address").value }));
+  setText($("image-label"), $("image-mode").value === "build" ? "Local image tag" : "Image name");
+  return result;
+}
+
+async function saveSettings(event) {
+  event.preventDefault();
+  show($("settings-error"), false);
+  setText($("settings-status"), "");
+  if (ui.settings === null) return;
+  const result = checkForm();
+  if (!result.ok) {
+    const first = Object.keys(FIELDS).find((k) => result.errors[k]);
+    if (first) $(FIELDS[first]).focus();
+    return;
+  }
+  ui.saving = true;
+  schedule();
+  try {
+    const saved = await invoke("save_settings", { settings: result.settings });
+    ui.settings = saved && typeof saved === "object" ? saved : result.settings;
+    fillForm(ui.settings);
+    setText($("settings-status"), "Saved.");
+  } catch (error) {
+    setText($("settings-error"), R.errorMessage(error));
+    show($("settings-error"), true);
+    // If the error names a field we show, mark it too.
+    const key = error && typeof error === "object" ? error.key ?? error.field : undefined;
+    if (key && FIELDS[key]) showFieldErrors({ [key]: R.errorMessage(error) });
+  } finally {
+    ui.saving = false;
+    schedule();
+  }
+}
+
+async function loadSettings() {
+  const r = await call("get_settings");
+  if (r.ok && r.value && typeof r.value === "object") {
+    ui.settings = r.value;
+    fillForm(ui.settings);
+  }
+  schedule();
+}
+
+// ---------------------------------------------------------------------------
+// Logs
+
+async function toggleFollow() {
+  const button = $("follow-logs");
+  button.disabled = true;
+  try {
+    if (ui.following) {
+      ui.following = false;
+      await call("unfollow_logs");
+    } else {
+      const r = await call("logs", { lines: 200 });
+      if (!r.ok) return;
+      ui.logLines = R.appendCapped([], Array.isArray(r.value) ? r.value : [], R.MAX_CONTAINER_LOG_LINES);
+      schedule();
+      const f = await call("follow_logs");
+      ui.following = f.ok;
+    }
+  } finally {
+    button.disabled = false;
+    schedule();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Remove confirmation
+
+function confirmRemove() {
+  const dialog = $("remove-dialog");
+  if (typeof dialog.showModal !== "function") {
+    // eslint-disable-next-line no-alert
+    if (window.confirm(R.removeConfirmText(ui.settings))) lifecycle("remove_container");
+    return;
+  }
+  dialog.returnValue = "";
+  dialog.showModal();
+  $("remove-cancel").focus();
+}
+
+// ---------------------------------------------------------------------------
+// Start-up
+
+function wire() {
+  $("start").addEventListener("click", () => lifecycle("start"));
+  $("stop").addEventListener("click", () => lifecycle("stop"));
+  $("restart").addEventListener("click", () => lifecycle("restart"));
+  $("update").addEventListener("click", () => lifecycle("update"));
+  $("remove").addEventListener("click", confirmRemove);
+  $("remove-dialog").addEventListener("close", () => {
+    if ($("remove-dialog").returnValue === "remove") lifecycle("remove_container");
+  });
+  $("open-browser").addEventListener("click", () => call("open_in_browser"));
+  $("error-dismiss").addEventListener("click", hideError);
+  $("progress-close").addEventListener("click", () => {
+    ui.progressHidden = true;
+    schedule();
+  });
+  $("settings-form").addEventListener("submit", saveSettings);
+  $("settings-form").addEventListener("input", () => {
+    setText($("settings-status"), "");
+    checkForm();
+  });
+  trackScroll($("build-log"));
+  trackScroll($("logs"));
+  $("follow-logs").addEventListener("click", toggleFollow);
+  $("clear-logs").addEventListener("click", () => {
+    ui.logLines = [];
+    schedule();
+  });
+  window.addEventListener("beforeunload", () => {
+    if (ui.following) invoke("unfollow_logs").catch(() => {});
+  });
+}
+
+async function main() {
+  wire();
+  const tauri = window.__TAURI__;
+  if (!tauri || !tauri.core || !tauri.event) {
+    showError("The Tauri API is not available: open this window from the opencode-cloud app.");
+    return;
+  }
+  invoke = tauri.core.invoke;
+  const { listen } = tauri.event;
+
+  // Listen first and queue what arrives until the snapshot answers, so a
+  // window opened mid-operation neither misses nor repeats events.
+  let queue = [];
+  const handlers = { status: onStatus, progress: onProgress, operation: onOperation, log: onLog };
+  for (const name of Object.keys(handlers)) {
+    await listen(name, (event) => {
+      if (queue) queue.push({ name, payload: event.payload });
+      else handlers[name](event.payload);
+    });
+  }
+
+  let snapshot = null;
+  try {
+    snapshot = await invoke("snapshot");
+  } catch (error) {
+    showError(error);
+  }
+
+  const queued = queue;
+  queue = null;
+  let skip = 0;
+  if (snapshot) {
+    ui.status = snapshot.status ?? null;
+    if (snapshot.operation) {
+      const events = snapshot.operation.events ?? [];
+      ui.op = R.replayProgress(R.initialOperationView(snapshot.operation.name), events);
+      ui.opRunning = true;
+      // Live events already folded into the snapshot are not applied twice.
+      const live = queued.filter((e) => e.name === "progress").map((e) => e.payload?.progress ?? e.payload);
+      skip = R.overlapLength(events, live);
+    }
+    if (snapshot.last_error) showError(snapshot.last_error);
+  }
+  for (const { name, payload } of queued) {
+    if (name === "progress" && skip > 0) {
+      skip--;
+      continue;
+    }
+    handlers[name](payload);
+  }
+  schedule();
+  await loadSettings();
+}
+
+main().catch((error) => showError(error));
