@@ -78,7 +78,12 @@ impl Engine {
                  tcp://host:port"
             )));
         };
-        let docker = connected.map_err(|e| Error::Docker(e.to_string()))?;
+        let docker = connected.map_err(|e| match e {
+            bollard::errors::Error::SocketNotFoundError(_) => Error::DaemonNotRunning {
+                endpoint: endpoint.to_string(),
+            },
+            other => Error::Docker(other.to_string()),
+        })?;
         Ok(Engine {
             docker,
             endpoint: endpoint.to_string(),

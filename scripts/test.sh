@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every test: formatting and lints, the core against the real Docker engine, the app's unit
+# tests, the front end's helpers, the Dockerfile lint, and the app launched headless.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+scripts/hadolint.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
+echo "== node --test ui/tests/"
+node --test ui/tests/
+echo "== app smoke test"
+scripts/smoke-app.sh
