@@ -8,7 +8,6 @@ packages=(
     libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth dbus dbus-x11 libglib2.0-bin xdotool imagemagick webkit2gtk-driver
     docker-registry busybox-static
-    python3-dbus python3-gi
 )
 missing=()
 for p in "${packages[@]}"; do
