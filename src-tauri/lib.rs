@@ -1,1 +1,110 @@
+//! opencode-cloud desktop: a tray app that keeps opencode's web server running in Docker.
+//!
+//! - [`owner`]: the one task that runs Docker operations; [`watcher`]: the observed status
+//! - [`hub`]: what the app knows, published to the window, the tray and notifications
+//! - [`commands`]: the window's API; [`tray`], [`window`], [`notify`], [`quit`]: the desktop side
 
+mod commands;
+mod error;
+mod follow;
+mod hub;
+mod notify;
+mod owner;
+mod quit;
+mod tray;
+mod watcher;
+mod window;
+
+use occ_core::SettingsFile;
+use tauri::{App, AppHandle, Manager, RunEvent, WindowEvent};
+
+use error::AppError;
+
+pub fn run() {
+    let builder = tauri::Builder::default()
+        // First, so a second launch is caught before anything else starts: it shows our window.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            window::show_later(app)
+        }))
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .args(["--minimized"])
+                .build(),
+        )
+        .manage(follow::LogFollower::default())
+        .setup(|app| setup(app).map_err(Into::into))
+        .invoke_handler(tauri::generate_handler![
+            commands::snapshot,
+            commands::status,
+            commands::start,
+            commands::stop,
+            commands::restart,
+            commands::pull,
+            commands::build,
+            commands::update,
+            commands::remove_container,
+            commands::get_settings,
+            commands::save_settings,
+            commands::logs,
+            commands::follow_logs,
+            commands::unfollow_logs,
+            commands::open_in_browser,
+        ]);
+    match builder.build(tauri::generate_context!()) {
+        Ok(app) => app.run(on_run_event),
+        Err(e) => {
+            eprintln!("opencode-cloud: could not start: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn setup(app: &mut App) -> tauri::Result<()> {
+    let handle = app.handle().clone();
+    let loaded = SettingsFile::from_env().load().map_err(AppError::from);
+    // A broken file is reported, never overwritten; the defaults keep the tray useful.
+    let settings = loaded.clone().unwrap_or_default();
+    let hub = hub::Hub::new(handle.clone(), settings.clone());
+    // The tray exists before any task can publish, so no refresh is lost.
+    let model = tray::TrayModel::connecting(None, settings.stop_on_quit);
+    hub.attach_tray(tray::Tray::build(&handle, &model)?);
+    app.manage(hub.clone());
+    app.manage(owner::spawn(hub.clone()));
+    watcher::spawn(hub.clone());
+    quit::on_signals(&handle);
+    // The login item follows the file, but only a file that loaded: defaults decide nothing.
+    match loaded {
+        Ok(settings) => {
+            if let Err(e) = commands::apply_start_at_login(&handle, settings.start_at_login) {
+                eprintln!("opencode-cloud: {e}");
+            }
+        }
+        Err(e) => {
+            eprintln!("opencode-cloud: {e}");
+            hub.set_last_error(e);
+        }
+    }
+    if !window::started_minimized() {
+        window::show(&handle);
+    }
+    Ok(())
+}
+
+fn on_run_event(app: &AppHandle, event: RunEvent) {
+    match event {
+        // The last window closed (no exit code): live on in the tray. Quit exits with code 0.
+        RunEvent::ExitRequested {
+            code: None, api, ..
+        } => api.prevent_exit(),
+        RunEvent::WindowEvent { label, event, .. } if label == window::MAIN => match event {
+            // Not prevented: the window closes and its webview is destroyed; `window::show`
+            // builds a new one on demand.
+            WindowEvent::CloseRequested { .. } => {}
+            WindowEvent::Destroyed => app.state::<follow::LogFollower>().stop(),
+            _ => {}
+        },
+        _ => {}
+    }
+}

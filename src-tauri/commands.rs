@@ -1,0 +1,174 @@
+//! The window's commands (docs/ARCHITECTURE.md): check the arguments, ask the owner or the core,
+//! map the error. Every rejection reaches JS as `{ kind, message }`.
+
+use occ_core::{logs, status, Engine, Settings, SettingsFile, Status};
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_autostart::ManagerExt;
+use tauri_plugin_opener::OpenerExt;
+
+use crate::error::AppError;
+use crate::follow::LogFollower;
+use crate::hub::{Hub, Snapshot};
+use crate::owner::{Operation, OwnerHandle};
+
+type Result<T> = std::result::Result<T, AppError>;
+
+/// The most lines `logs` returns at once.
+const MAX_LOG_LINES: i64 = 5000;
+
+#[tauri::command]
+pub fn snapshot(hub: State<'_, Hub>) -> Snapshot {
+    hub.snapshot()
+}
+
+/// The last observed status; before the watcher's first report, one look at the engine.
+#[tauri::command]
+pub async fn status(hub: State<'_, Hub>) -> Result<Status> {
+    if let Some(status) = hub.status() {
+        return Ok(status);
+    }
+    let settings = hub.settings();
+    match Engine::connect().await {
+        Ok(engine) => Ok(status::current(&engine, &settings).await?),
+        Err(e) if e.is_unreachable() => Ok(Status::unreachable(&settings)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn run(owner: &OwnerHandle, op: Operation) -> Result<()> {
+    owner.run(op).await
+}
+
+#[tauri::command]
+pub async fn start(owner: State<'_, OwnerHandle>) -> Result<()> {
+    run(&owner, Operation::Start).await
+}
+
+#[tauri::command]
+pub async fn stop(owner: State<'_, OwnerHandle>) -> Result<()> {
+    run(&owner, Operation::Stop).await
+}
+
+#[tauri::command]
+pub async fn restart(owner: State<'_, OwnerHandle>) -> Result<()> {
+    run(&owner, Operation::Restart).await
+}
+
+#[tauri::command]
+pub async fn pull(owner: State<'_, OwnerHandle>) -> Result<()> {
+    run(&owner, Operation::Pull).await
+}
+
+#[tauri::command]
+pub async fn build(owner: State<'_, OwnerHandle>) -> Result<()> {
+    run(&owner, Operation::Build).await
+}
+
+#[tauri::command]
+pub async fn update(owner: State<'_, OwnerHandle>) -> Result<()> {
+    run(&owner, Operation::Update).await
+}
+
+#[tauri::command]
+pub async fn remove_container(owner: State<'_, OwnerHandle>) -> Result<()> {
+    run(&owner, Operation::RemoveContainer).await
+}
+
+#[tauri::command]
+pub async fn get_settings(hub: State<'_, Hub>) -> Result<Settings> {
+    let settings = SettingsFile::from_env().load()?;
+    hub.settings_loaded(&settings);
+    Ok(settings)
+}
+
+/// Parses and validates everything again (types, unknown keys, values): the window's checks are
+/// a convenience. A rejected save writes nothing.
+#[tauri::command]
+pub async fn save_settings(
+    app: AppHandle,
+    hub: State<'_, Hub>,
+    settings: serde_json::Value,
+) -> Result<Settings> {
+    if !settings.is_object() {
+        return Err(AppError::new(
+            "settings",
+            "The settings must be a JSON object.",
+        ));
+    }
+    let file = SettingsFile::from_env();
+    let settings = Settings::from_json(&settings.to_string(), file.path())?;
+    file.save(&settings)?;
+    hub.settings_loaded(&settings);
+    apply_start_at_login(&app, settings.start_at_login)?;
+    Ok(settings)
+}
+
+/// Makes the login item match the setting (off unless the user turns it on).
+pub fn apply_start_at_login(app: &AppHandle, wanted: bool) -> Result<()> {
+    let autostart = app.autolaunch();
+    if autostart.is_enabled()? != wanted {
+        if wanted {
+            autostart.enable()?;
+        } else {
+            autostart.disable()?;
+        }
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn logs(lines: i64) -> Result<Vec<String>> {
+    if !(1..=MAX_LOG_LINES).contains(&lines) {
+        return Err(AppError::invalid_argument(format!(
+            "lines must be between 1 and {MAX_LOG_LINES}, not {lines}."
+        )));
+    }
+    let settings = SettingsFile::from_env().load()?;
+    let engine = Engine::connect().await?;
+    let n = usize::try_from(lines).unwrap_or(1);
+    Ok(logs::tail(&engine, &settings, n).await?)
+}
+
+#[tauri::command]
+pub async fn follow_logs(hub: State<'_, Hub>, follower: State<'_, LogFollower>) -> Result<()> {
+    let settings = SettingsFile::from_env().load()?;
+    let engine = Engine::connect().await?;
+    // Reject here what would only end the follower silently (e.g. no container yet).
+    logs::tail(&engine, &settings, 1).await?;
+    follower.start(hub.inner().clone(), engine, settings);
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn unfollow_logs(follower: State<'_, LogFollower>) -> Result<()> {
+    follower.stop();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn open_in_browser(app: AppHandle) -> Result<()> {
+    open_browser(&app)
+}
+
+/// Opens the app's own URL, and only when the service answers there.
+pub fn open_browser(app: &AppHandle) -> Result<()> {
+    let hub = app.state::<Hub>();
+    match hub.status() {
+        Some(s) if s.is_ready() => {}
+        Some(s) if s.is_active() => {
+            return Err(AppError::new(
+                "not_ready",
+                "opencode is still starting: wait until it is ready, then open it.",
+            ))
+        }
+        _ => {
+            return Err(AppError::new(
+                "not_running",
+                "opencode is not running: start it first.",
+            ))
+        }
+    }
+    app.opener()
+        .open_url(hub.settings().url(), None::<&str>)
+        .map_err(AppError::from)
+}

@@ -1,0 +1,273 @@
+//! What the app knows and shows: the observed status, the running operation and its progress,
+//! the last error, the settings in use. The owner and the status watcher write it here; this is
+//! the one place that turns a change into a window event, a tray refresh and a notification.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use occ_core::{Progress, Settings, Status};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter};
+use tauri_plugin_notification::NotificationExt;
+use tokio::sync::watch;
+
+use crate::error::AppError;
+use crate::notify::{self, Notice, Notifier, Outcome};
+use crate::owner::Operation;
+use crate::tray::{self, Tray, TrayModel};
+
+/// How many progress events of the current operation a window opened mid-way can replay.
+const SNAPSHOT_EVENTS: usize = 500;
+
+/// Cheap to clone; managed as state and handed to the tasks.
+#[derive(Clone)]
+pub struct Hub(Arc<Inner>);
+
+struct Inner {
+    app: AppHandle,
+    /// The settings the watcher and the tray follow; the watcher restarts when they change.
+    settings: watch::Sender<Settings>,
+    state: Mutex<Published>,
+    tray: OnceLock<Arc<Tray>>,
+}
+
+#[derive(Default)]
+struct Published {
+    status: Option<Status>,
+    busy: Option<Operation>,
+    current: Option<Current>,
+    last_error: Option<AppError>,
+    notifier: Notifier,
+}
+
+struct Current {
+    op: Operation,
+    events: VecDeque<Progress>,
+}
+
+/// The `snapshot` command's answer.
+#[derive(Serialize)]
+pub struct Snapshot {
+    status: Option<Status>,
+    operation: Option<OperationView>,
+    last_error: Option<AppError>,
+}
+
+#[derive(Serialize)]
+struct OperationView {
+    name: &'static str,
+    events: Vec<Progress>,
+}
+
+#[derive(Clone, Serialize)]
+struct ProgressEvent<'a> {
+    operation: &'static str,
+    progress: &'a Progress,
+}
+
+#[derive(Clone, Serialize)]
+struct OperationEvent<'a> {
+    operation: &'static str,
+    phase: &'static str,
+    duration_ms: Option<u64>,
+    error: Option<&'a AppError>,
+}
+
+impl Hub {
+    pub fn new(app: AppHandle, settings: Settings) -> Hub {
+        Hub(Arc::new(Inner {
+            app,
+            settings: watch::Sender::new(settings),
+            state: Mutex::new(Published::default()),
+            tray: OnceLock::new(),
+        }))
+    }
+
+    /// Set once in setup, before any task can publish.
+    pub fn attach_tray(&self, tray: Tray) {
+        let _ = self.0.tray.set(Arc::new(tray));
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Published> {
+        // The state is plain data: a panic elsewhere leaves it usable.
+        self.0.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.0.settings.borrow().clone()
+    }
+
+    pub fn subscribe_settings(&self) -> watch::Receiver<Settings> {
+        self.0.settings.subscribe()
+    }
+
+    /// Settings were read from or written to the file: follow them if they changed.
+    pub fn settings_loaded(&self, settings: &Settings) {
+        let changed = self.0.settings.send_if_modified(|current| {
+            let changed = current != settings;
+            if changed {
+                *current = settings.clone();
+            }
+            changed
+        });
+        if changed {
+            self.refresh_tray();
+        }
+    }
+
+    pub fn status(&self) -> Option<Status> {
+        self.lock().status.clone()
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let p = self.lock();
+        Snapshot {
+            status: p.status.clone(),
+            operation: p.current.as_ref().map(|c| OperationView {
+                name: c.op.name(),
+                events: c.events.iter().cloned().collect(),
+            }),
+            last_error: p.last_error.clone(),
+        }
+    }
+
+    pub fn set_last_error(&self, error: AppError) {
+        self.lock().last_error = Some(error);
+    }
+
+    /// The watcher saw a new status.
+    pub fn publish_status(&self, status: Status) {
+        let notice = {
+            let mut p = self.lock();
+            let notice = p.notifier.on_status(&status);
+            p.status = Some(status.clone());
+            self.post_tray(&p);
+            notice
+        };
+        self.emit("status", &status);
+        self.send(notice);
+    }
+
+    /// The watcher restarted on other settings: its first status is not a change.
+    pub fn forget_status(&self) {
+        self.lock().notifier.forget_status();
+    }
+
+    pub fn operation_started(&self, op: Operation) {
+        {
+            let mut p = self.lock();
+            p.busy = Some(op);
+            p.current = Some(Current {
+                op,
+                events: VecDeque::new(),
+            });
+            p.last_error = None;
+            self.post_tray(&p);
+        }
+        self.emit(
+            "operation",
+            &OperationEvent {
+                operation: op.name(),
+                phase: "started",
+                duration_ms: None,
+                error: None,
+            },
+        );
+    }
+
+    /// One progress event: kept for the snapshot first, then emitted, so a window that asks for
+    /// a snapshot in between sees it at most twice (the UI drops the overlap), never zero times.
+    pub fn progress(&self, op: Operation, progress: Progress) {
+        {
+            let mut p = self.lock();
+            if let Some(current) = p.current.as_mut().filter(|c| c.op == op) {
+                if current.events.len() == SNAPSHOT_EVENTS {
+                    current.events.pop_front();
+                }
+                current.events.push_back(progress.clone());
+            }
+        }
+        self.emit(
+            "progress",
+            &ProgressEvent {
+                operation: op.name(),
+                progress: &progress,
+            },
+        );
+    }
+
+    pub fn operation_finished(
+        &self,
+        op: Operation,
+        duration_ms: u64,
+        result: &Result<(), AppError>,
+    ) {
+        let image = self.0.settings.borrow().image.clone();
+        let notice = {
+            let mut p = self.lock();
+            p.busy = None;
+            p.current = None;
+            p.last_error = result.as_ref().err().filter(|e| !e.is_cancelled()).cloned();
+            self.post_tray(&p);
+            notify::operation_notice(&Outcome {
+                op,
+                image: &image,
+                duration_ms,
+                result,
+            })
+        };
+        self.emit(
+            "operation",
+            &OperationEvent {
+                operation: op.name(),
+                phase: if result.is_ok() { "finished" } else { "failed" },
+                duration_ms: Some(duration_ms),
+                error: result.as_ref().err(),
+            },
+        );
+        self.send(notice);
+    }
+
+    pub fn refresh_tray(&self) {
+        let p = self.lock();
+        self.post_tray(&p);
+    }
+
+    /// Computes the tray's model from `p` and applies it on the main thread. Posting while the
+    /// state is locked keeps refreshes in state order; applying there never blocks a task.
+    fn post_tray(&self, p: &Published) {
+        let Some(tray) = self.0.tray.get().cloned() else {
+            return;
+        };
+        let stop_on_quit = self.0.settings.borrow().stop_on_quit;
+        let busy = p.busy.map(Operation::activity);
+        let model = match &p.status {
+            Some(status) => tray::menu_model(status, busy, stop_on_quit),
+            None => TrayModel::connecting(busy, stop_on_quit),
+        };
+        if let Err(e) = self.0.app.run_on_main_thread(move || tray.refresh(&model)) {
+            eprintln!("opencode-cloud: could not refresh the tray: {e}");
+        }
+    }
+
+    pub fn emit<S: Serialize + Clone>(&self, event: &str, payload: &S) {
+        if let Err(e) = self.0.app.emit(event, payload) {
+            eprintln!("opencode-cloud: could not emit {event}: {e}");
+        }
+    }
+
+    fn send(&self, notice: Option<Notice>) {
+        let Some(notice) = notice else { return };
+        let shown = self
+            .0
+            .app
+            .notification()
+            .builder()
+            .title(&notice.title)
+            .body(&notice.body)
+            .show();
+        if let Err(e) = shown {
+            eprintln!("opencode-cloud: could not show a notification: {e}");
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! What the tray shows, as a pure function of the observed status, the running operation and
+//! `stop_on_quit`: labels, enabled flags and the icon. Unit-tested for every state.
+
+use occ_core::{State, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IconKind {
+    Stopped,
+    Busy,
+    Running,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayModel {
+    pub status_line: String,
+    pub toggle_label: &'static str,
+    pub toggle_enabled: bool,
+    pub restart_enabled: bool,
+    pub open_enabled: bool,
+    pub update_enabled: bool,
+    pub quit_label: &'static str,
+    pub icon: IconKind,
+}
+
+fn quit_label(stop_on_quit: bool) -> &'static str {
+    if stop_on_quit {
+        "Quit and stop the container"
+    } else {
+        "Quit (container keeps running)"
+    }
+}
+
+/// "pulling the image" → "Pulling the image…"
+fn busy_line(activity: &str) -> String {
+    let mut chars = activity.chars();
+    let first: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    format!("{first}{}…", chars.as_str())
+}
+
+/// The status line and icon for an observed status.
+fn describe(status: &Status) -> (String, IconKind) {
+    let code = |s: &Status| {
+        s.exit_code
+            .map_or(String::new(), |c| format!(" (exit code {c})"))
+    };
+    match status.state {
+        State::NotCreated => ("Not created yet".into(), IconKind::Stopped),
+        State::Stopped => ("Stopped".into(), IconKind::Stopped),
+        State::Starting if status.crashed => (
+            format!("Restarting after a crash{}…", code(status)),
+            IconKind::Error,
+        ),
+        State::Starting => ("Starting…".into(), IconKind::Busy),
+        State::Running if status.healthy => {
+            (format!("Running — {}", status.url), IconKind::Running)
+        }
+        State::Running => (format!("Unhealthy — {}", status.url), IconKind::Error),
+        State::Stopping => ("Stopping…".into(), IconKind::Busy),
+        State::Exited if status.crashed => (format!("Crashed{}", code(status)), IconKind::Error),
+        State::Exited => (format!("Exited{}", code(status)), IconKind::Stopped),
+        State::Unreachable => ("Docker is not reachable".into(), IconKind::Error),
+    }
+}
+
+/// What the menu shows for `status` while `busy` (the running operation's activity) runs.
+pub fn menu_model(status: &Status, busy: Option<&str>, stop_on_quit: bool) -> TrayModel {
+    let can_act = busy.is_none() && status.state != State::Unreachable;
+    let (status_line, icon) = match busy {
+        Some(activity) => (busy_line(activity), IconKind::Busy),
+        None => describe(status),
+    };
+    TrayModel {
+        status_line,
+        toggle_label: if status.is_active() { "Stop" } else { "Start" },
+        toggle_enabled: can_act && status.state != State::Stopping,
+        restart_enabled: can_act && status.is_active(),
+        open_enabled: status.is_ready(),
+        update_enabled: can_act,
+        quit_label: quit_label(stop_on_quit),
+        icon,
+    }
+}
+
+impl TrayModel {
+    /// Before the first status arrives.
+    pub fn connecting(busy: Option<&str>, stop_on_quit: bool) -> TrayModel {
+        TrayModel {
+            status_line: busy.map_or_else(|| "Connecting to Docker…".into(), busy_line),
+            toggle_label: "Start",
+            toggle_enabled: false,
+            restart_enabled: false,
+            open_enabled: false,
+            update_enabled: false,
+            quit_label: quit_label(stop_on_quit),
+            icon: IconKind::Busy,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::owner::Operation;
+
+    fn status(state: State, healthy: bool) -> Status {
+        Status {
+            state,
+            healthy,
+            exit_code: None,
+            crashed: false,
+            restart_count: 0,
+            url: "http://127.0.0.1:3000/".into(),
+            image: "opencode-cloud:local".into(),
+            container: "opencode-cloud".into(),
+            port: 3000,
+            bind_address: "127.0.0.1".into(),
+        }
+    }
+
+    /// (line, toggle label, toggle, restart, open, update, icon)
+    type Row = (&'static str, &'static str, bool, bool, bool, bool, IconKind);
+
+    fn row(m: &TrayModel) -> (String, &'static str, bool, bool, bool, bool, IconKind) {
+        (
+            m.status_line.clone(),
+            m.toggle_label,
+            m.toggle_enabled,
+            m.restart_enabled,
+            m.open_enabled,
+            m.update_enabled,
+            m.icon,
+        )
+    }
+
+    fn check(s: &Status, busy: Option<&str>, want: Row) {
+        let got = row(&menu_model(s, busy, false));
+        let want = (
+            want.0.to_string(),
+            want.1,
+            want.2,
+            want.3,
+            want.4,
+            want.5,
+            want.6,
+        );
+        assert_eq!(got, want, "{:?} busy={busy:?}", s.state);
+    }
+
+    use IconKind::*;
+
+    #[test]
+    fn not_created() {
+        let s = status(State::NotCreated, false);
+        check(
+            &s,
+            None,
+            (
+                "Not created yet",
+                "Start",
+                true,
+                false,
+                false,
+                true,
+                Stopped,
+            ),
+        );
+    }
+
+    #[test]
+    fn stopped() {
+        let s = status(State::Stopped, false);
+        check(
+            &s,
+            None,
+            ("Stopped", "Start", true, false, false, true, Stopped),
+        );
+    }
+
+    #[test]
+    fn starting() {
+        let s = status(State::Starting, false);
+        check(
+            &s,
+            None,
+            ("Starting…", "Stop", true, true, false, true, Busy),
+        );
+    }
+
+    #[test]
+    fn running_unhealthy() {
+        let s = status(State::Running, false);
+        let line = "Unhealthy — http://127.0.0.1:3000/";
+        check(&s, None, (line, "Stop", true, true, false, true, Error));
+    }
+
+    #[test]
+    fn running_healthy() {
+        let s = status(State::Running, true);
+        let line = "Running — http://127.0.0.1:3000/";
+        check(&s, None, (line, "Stop", true, true, true, true, Running));
+    }
+
+    #[test]
+    fn stopping() {
+        let s = status(State::Stopping, false);
+        check(
+            &s,
+            None,
+            ("Stopping…", "Start", false, false, false, true, Busy),
+        );
+    }
+
+    #[test]
+    fn exited_crashed() {
+        let s = Status {
+            exit_code: Some(2),
+            crashed: true,
+            ..status(State::Exited, false)
+        };
+        check(
+            &s,
+            None,
+            (
+                "Crashed (exit code 2)",
+                "Start",
+                true,
+                false,
+                false,
+                true,
+                Error,
+            ),
+        );
+        let looping = Status {
+            state: State::Starting,
+            ..s
+        };
+        let line = "Restarting after a crash (exit code 2)…";
+        check(
+            &looping,
+            None,
+            (line, "Stop", true, true, false, true, Error),
+        );
+    }
+
+    #[test]
+    fn unreachable() {
+        let s = status(State::Unreachable, false);
+        let line = "Docker is not reachable";
+        check(&s, None, (line, "Start", false, false, false, false, Error));
+    }
+
+    #[test]
+    fn busy_disables_actions_but_not_open() {
+        let s = status(State::Running, true);
+        let busy = Some(Operation::Pull.activity());
+        check(
+            &s,
+            busy,
+            (
+                "Pulling the image…",
+                "Stop",
+                false,
+                false,
+                true,
+                false,
+                Busy,
+            ),
+        );
+        let s = status(State::Stopped, false);
+        let busy = Some(Operation::Start.activity());
+        check(
+            &s,
+            busy,
+            ("Starting…", "Start", false, false, false, false, Busy),
+        );
+    }
+
+    #[test]
+    fn quit_label_follows_stop_on_quit() {
+        let s = status(State::Running, true);
+        assert_eq!(
+            menu_model(&s, None, false).quit_label,
+            "Quit (container keeps running)"
+        );
+        assert_eq!(
+            menu_model(&s, None, true).quit_label,
+            "Quit and stop the container"
+        );
+    }
+
+    #[test]
+    fn connecting_disables_everything() {
+        let m = TrayModel::connecting(None, false);
+        assert_eq!(m.status_line, "Connecting to Docker…");
+        assert!(!(m.toggle_enabled || m.restart_enabled || m.open_enabled || m.update_enabled));
+    }
+}
