@@ -63,38 +63,8 @@ has_window() { [ -n "$(window_id)" ]; }
 no_window() { [ -z "$(window_id)" ]; }
 alive() { kill -0 "$pid" 2>/dev/null; }
 
-# Asks the window to close the way a window manager does (WM_DELETE_WINDOW); xdotool 3.2016
-# has no such command and there is no window manager under Xvfb.
-close_window() {
-    python3 - "$1" <<'EOF'
-import ctypes, sys
-x = ctypes.cdll.LoadLibrary("libX11.so.6")
-x.XOpenDisplay.restype = ctypes.c_void_p
-x.XOpenDisplay.argtypes = [ctypes.c_char_p]
-x.XInternAtom.restype = ctypes.c_ulong
-x.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-x.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]
-x.XFlush.argtypes = [ctypes.c_void_p]
-x.XCloseDisplay.argtypes = [ctypes.c_void_p]
-
-class ClientMessage(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
-                ("display", ctypes.c_void_p), ("window", ctypes.c_ulong),
-                ("message_type", ctypes.c_ulong), ("format", ctypes.c_int),
-                ("l", ctypes.c_long * 5), ("pad", ctypes.c_long * 24)]
-
-d = x.XOpenDisplay(None)
-if not d:
-    sys.exit("cannot open the display")
-window = int(sys.argv[1])
-ev = ClientMessage(type=33, window=window, format=32,
-                   message_type=x.XInternAtom(d, b"WM_PROTOCOLS", 0))
-ev.l[0] = x.XInternAtom(d, b"WM_DELETE_WINDOW", 0)
-x.XSendEvent(d, window, 0, 0, ctypes.byref(ev))
-x.XFlush(d)
-x.XCloseDisplay(d)
-EOF
-}
+# Asks the window to close the way a window manager does (see scripts/x-close-window.py).
+close_window() { python3 scripts/x-close-window.py "$1"; }
 
 # A stand-in StatusNotifierWatcher (what a desktop's tray host provides) and a dbusmenu reader,
 # so the tray's menu can be checked over D-Bus. Needs Debian's python3-gi.
