@@ -7,8 +7,8 @@ use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
 use bollard::models::{
-    ContainerCreateBody, HostConfig, Mount, MountTypeEnum, PortBinding, RestartPolicy,
-    RestartPolicyNameEnum,
+    ContainerCreateBody, ContainerInspectResponse, HostConfig, Mount, MountTypeEnum, PortBinding,
+    RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, RemoveContainerOptions, StopContainerOptions,
@@ -31,6 +31,13 @@ pub const CONFIG_HASH_LABEL: &str = "dev.opencode-cloud.config-hash";
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `start` waits for `/global/health` to answer.
 pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long a start that lost the race to create the container waits for the winner's to appear.
+const CREATE_RACE_WAIT: Duration = Duration::from_secs(10);
+
+/// How long a start that finds the port taken while its container exists waits for a concurrent
+/// start to bring that container up, before blaming another program.
+const CONCURRENT_START_WAIT: Duration = Duration::from_secs(3);
 
 /// What `start` did, for callers that tell the user.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -79,21 +86,23 @@ pub async fn start(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Resu
         .and_then(|c| c.state.as_ref())
         .and_then(|s| s.running)
         .unwrap_or(false);
-    let current_hash = existing
-        .as_ref()
-        .and_then(|c| c.config.as_ref())
-        .and_then(|c| c.labels.as_ref())
-        .and_then(|l| l.get(CONFIG_HASH_LABEL).cloned());
+    let current_hash = existing.as_ref().and_then(labels_hash);
 
     let needs_create = match &existing {
         None => true,
-        Some(_) if current_hash.as_deref() != Some(wanted_hash.as_str()) => {
+        Some(info) if current_hash.as_deref() != Some(wanted_hash.as_str()) => {
+            // Check a new port before tearing down the current container, so a change that
+            // cannot happen leaves a running session alone. A port the running container holds
+            // itself is freed by the removal and checked again below.
+            if !(running && publishes_port(info, settings.port)) {
+                ensure_port_free(settings.bind_address, settings.port)?;
+            }
             sink(Progress::Stage {
                 message:
                     "Recreating the container for the new image or settings (volumes are kept)"
                         .into(),
             });
-            remove(engine, settings).await?;
+            remove_container(engine, info.id.as_deref().unwrap_or(&name), &name).await?;
             true
         }
         Some(_) if running => {
@@ -102,13 +111,22 @@ pub async fn start(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Resu
         }
         Some(_) => false,
     };
-    ensure_port_free(settings.bind_address, settings.port)?;
+    if let Err(taken) = ensure_port_free(settings.bind_address, settings.port) {
+        // Our own container may hold it: a concurrent start (the app, another `occ start`)
+        // started it since we looked. Then all that is left is to wait for it like they do.
+        if !started_by_someone_else(engine, settings, &wanted_hash).await? {
+            return Err(taken);
+        }
+        wait_healthy(engine, settings, HEALTH_TIMEOUT, sink).await?;
+        return Ok(report);
+    }
+    let mut created = None;
     if needs_create {
         sink(Progress::Stage {
             message: "Creating the container".into(),
         });
-        create(engine, settings, &image_id, &wanted_hash).await?;
-        report.created_container = true;
+        created = create(engine, settings, &image_id, &wanted_hash).await?;
+        report.created_container = created.is_some();
     }
 
     sink(Progress::Stage {
@@ -132,9 +150,10 @@ pub async fn start(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Resu
         } else {
             container_error(engine, e, "start", &name)
         };
-        // Leave nothing half-made: a container that could not start is removed (volumes stay).
-        if report.created_container {
-            let _ = remove(engine, settings).await;
+        // Leave nothing half-made: a container we created that could not start is removed
+        // (volumes stay).
+        if let Some(id) = created {
+            let _ = remove_container(engine, &id, &name).await;
         }
         return Err(err);
     }
@@ -165,16 +184,31 @@ pub async fn restart(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Re
 /// Removes the container (stopping it first). Volumes are never touched here.
 pub async fn remove(engine: &Engine, settings: &Settings) -> Result<()> {
     let name = settings.container_name();
-    stop(engine, settings).await?;
+    remove_container(engine, &name, &name).await
+}
+
+/// Stops and removes one container, by name or id (`name` is for messages); gone already is
+/// fine. `start` passes the id of the container it means, so that a concurrent start's fresh
+/// container of the same name is safe.
+async fn remove_container(engine: &Engine, target: &str, name: &str) -> Result<()> {
+    let options = StopContainerOptions {
+        t: Some(STOP_TIMEOUT.as_secs() as i32),
+        ..Default::default()
+    };
+    match engine.api().stop_container(target, Some(options)).await {
+        Ok(()) => {}
+        Err(e) if status_code(&e) == Some(404) => return Ok(()),
+        Err(e) => return Err(container_error(engine, e, "stop", name)),
+    }
     let options = RemoveContainerOptions {
         force: true,
         v: false,
         ..Default::default()
     };
-    match engine.api().remove_container(&name, Some(options)).await {
+    match engine.api().remove_container(target, Some(options)).await {
         Ok(()) => Ok(()),
         Err(e) if status_code(&e) == Some(404) => Ok(()),
-        Err(e) => Err(container_error(engine, e, "remove", &name)),
+        Err(e) => Err(container_error(engine, e, "remove", name)),
     }
 }
 
@@ -188,7 +222,14 @@ pub async fn update(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Res
     Ok(())
 }
 
-async fn create(engine: &Engine, settings: &Settings, image_id: &str, hash: &str) -> Result<()> {
+/// Creates the container and returns its id; `None` when a concurrent start created it first
+/// (it is theirs to clean up if their start fails, never ours).
+async fn create(
+    engine: &Engine,
+    settings: &Settings,
+    image_id: &str,
+    hash: &str,
+) -> Result<Option<String>> {
     let name = settings.container_name();
     let port_key = format!("{CONTAINER_PORT}/tcp");
     let mounts = settings
@@ -236,9 +277,19 @@ async fn create(engine: &Engine, settings: &Settings, image_id: &str, hash: &str
         ..Default::default()
     };
     match engine.api().create_container(Some(options), body).await {
-        Ok(_) => Ok(()),
-        // Someone else (another `occ start`, the app) created it a moment ago: use theirs.
-        Err(e) if status_code(&e) == Some(409) => Ok(()),
+        Ok(created) => Ok(Some(created.id)),
+        // Someone else (another `occ start`, the app) created it a moment ago: use theirs. Docker
+        // reserves the name before the container exists, so wait until it does.
+        Err(e) if status_code(&e) == Some(409) => {
+            let deadline = Instant::now() + CREATE_RACE_WAIT;
+            while Instant::now() < deadline {
+                if status::inspect(engine, settings).await?.is_some() {
+                    return Ok(None);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(container_error(engine, e, "create", &name))
+        }
         Err(e) => Err(container_error(engine, e, "create", &name)),
     }
 }
@@ -271,6 +322,55 @@ fn ensure_port_free(address: IpAddr, port: u16) -> Result<()> {
     }
 }
 
+/// Whether our container, as these settings want it, is running or comes up within
+/// [`CONCURRENT_START_WAIT`]: Docker publishes the port a moment before the container counts as
+/// running, so a concurrent start can take the port while the container still looks stopped.
+async fn started_by_someone_else(
+    engine: &Engine,
+    settings: &Settings,
+    wanted_hash: &str,
+) -> Result<bool> {
+    let deadline = Instant::now() + CONCURRENT_START_WAIT;
+    loop {
+        let Some(info) = status::inspect(engine, settings).await? else {
+            return Ok(false);
+        };
+        if labels_hash(&info).as_deref() != Some(wanted_hash) {
+            return Ok(false);
+        }
+        if info.state.as_ref().and_then(|s| s.running) == Some(true) {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The config hash the container was created with.
+fn labels_hash(info: &ContainerInspectResponse) -> Option<String> {
+    info.config
+        .as_ref()
+        .and_then(|c| c.labels.as_ref())
+        .and_then(|l| l.get(CONFIG_HASH_LABEL).cloned())
+}
+
+/// Whether the container publishes `port` on the host, on any address.
+fn publishes_port(info: &ContainerInspectResponse, port: u16) -> bool {
+    let wanted = port.to_string();
+    info.host_config
+        .as_ref()
+        .and_then(|h| h.port_bindings.as_ref())
+        .is_some_and(|bindings| {
+            bindings
+                .values()
+                .flatten()
+                .flatten()
+                .any(|b| b.host_port.as_deref() == Some(wanted.as_str()))
+        })
+}
+
 fn free_port_near(address: IpAddr, port: u16) -> Option<u16> {
     (1..=50)
         .filter_map(|offset| port.checked_add(offset))
@@ -298,6 +398,14 @@ pub async fn wait_healthy(
         let current = status::current(engine, settings).await?;
         match current.state {
             State::Exited | State::Stopped | State::NotCreated => {
+                return Err(Error::ExitedWhileStarting {
+                    exit_code: current.exit_code.unwrap_or(0),
+                })
+            }
+            // Docker's restart policy is bringing it back after a crash. It may come up next
+            // time, but a crash loop would otherwise be waited out to the health timeout: say
+            // what happened now and leave the restarting to Docker.
+            State::Starting if current.crashed => {
                 return Err(Error::ExitedWhileStarting {
                     exit_code: current.exit_code.unwrap_or(0),
                 })

@@ -132,9 +132,10 @@ impl PullTracker {
             layer.total = t;
         }
         if let Some(c) = current {
-            layer.current = c.min(layer.total.max(c));
+            layer.current = c;
         }
-        if done && layer.total > 0 {
+        // The engine's numbers are not to be trusted blindly: never more done than there is.
+        if layer.total > 0 && (done || layer.current > layer.total) {
             layer.current = layer.total;
         }
         layer.done = done;
@@ -153,12 +154,15 @@ impl PullTracker {
         })
     }
 
-    /// Bytes over all layers whose size is known.
+    /// Bytes over all layers whose size is known (saturating: the figures come from outside).
     pub fn overall(&self) -> Bytes {
-        self.layers.values().fold(Bytes::default(), |acc, l| Bytes {
-            current: acc.current + l.current,
-            total: acc.total + l.total,
-        })
+        self.layers
+            .values()
+            .filter(|l| l.total > 0)
+            .fold(Bytes::default(), |acc, l| Bytes {
+                current: acc.current.saturating_add(l.current.min(l.total)),
+                total: acc.total.saturating_add(l.total),
+            })
     }
 
     pub fn layer_count(&self) -> usize {
@@ -241,6 +245,28 @@ mod tests {
             }
         );
         assert_eq!(t.layer_count(), 2);
+    }
+
+    #[test]
+    fn outside_numbers_neither_overflow_nor_exceed_the_total() {
+        let now = Instant::now();
+        let mut t = PullTracker::new(Duration::ZERO);
+        for id in ["a", "b", "c"] {
+            t.update_at(id, "Downloading", Some(u64::MAX), Some(u64::MAX - 1), now);
+        }
+        // A layer of unknown size is not part of the overall figure.
+        t.update_at("d", "Downloading", Some(500), None, now);
+        assert_eq!(
+            t.overall(),
+            Bytes {
+                current: u64::MAX,
+                total: u64::MAX
+            }
+        );
+        match t.update_at("e", "Downloading", Some(150), Some(100), now) {
+            Some(Progress::PullLayer { current, .. }) => assert_eq!(current, Some(100)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -6,9 +6,6 @@ pub fn validate(reference: &str) -> Result<(), String> {
     if reference.is_empty() {
         return Err("is empty".into());
     }
-    if reference.len() > 255 {
-        return Err("is longer than 255 characters".into());
-    }
     if let Some(c) = reference
         .chars()
         .find(|c| c.is_whitespace() || c.is_control())
@@ -33,6 +30,10 @@ pub fn validate(reference: &str) -> Result<(), String> {
     };
     if let Some(tag) = tag {
         validate_tag(tag)?;
+    }
+    // Docker's limit is on the name; a tag (at most 128) and a digest come on top.
+    if name.len() > 255 {
+        return Err("has a name longer than 255 characters".into());
     }
     let mut components: Vec<&str> = name.split('/').collect();
     if components.len() > 1 && is_domain_like(components[0]) {
@@ -194,6 +195,19 @@ mod tests {
         ] {
             assert_eq!(validate(r), Ok(()), "{r}");
         }
+    }
+
+    #[test]
+    fn the_length_limit_is_on_the_name_not_on_tag_and_digest() {
+        let long = format!(
+            "a/{}:{}@sha256:{}",
+            "b".repeat(200),
+            "t".repeat(128),
+            "0".repeat(64)
+        );
+        assert_eq!(validate(&long), Ok(()));
+        let err = validate(&"b".repeat(256)).expect_err("name too long");
+        assert!(err.contains("255"), "{err}");
     }
 
     #[test]

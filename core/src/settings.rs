@@ -98,7 +98,10 @@ impl Settings {
     pub fn validate(&self) -> Result<(), SettingsError> {
         validate_name(&self.instance).map_err(|r| invalid("instance", r))?;
         if self.port == 0 {
-            return Err(invalid("port", "must be between 1 and 65535"));
+            return Err(invalid(
+                "port",
+                "must be a whole number from 1 to 65535, not 0",
+            ));
         }
         crate::reference::validate(&self.image).map_err(|r| invalid("image", r))?;
         if self.image_mode == ImageMode::Pull && self.image_sources.is_empty() {
@@ -172,26 +175,37 @@ impl Settings {
 
     /// Parses and validates settings from JSON text; `path` is only used in messages.
     pub fn from_json(text: &str, path: &Path) -> Result<Settings, SettingsError> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let settings: Settings = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let key = e.path().to_string();
-            let inner = e.into_inner();
-            if inner.is_data() && key != "." {
-                invalid(&key, strip_position(&inner.to_string()))
-            } else {
-                SettingsError::Parse {
-                    path: path.to_path_buf(),
-                    line: inner.line(),
-                    column: inner.column(),
-                    message: strip_position(&inner.to_string()),
-                }
-            }
-        })?;
-        de.end().map_err(|e| SettingsError::Parse {
+        let parse_error = |e: serde_json::Error| SettingsError::Parse {
             path: path.to_path_buf(),
             line: e.line(),
             column: e.column(),
             message: strip_position(&e.to_string()),
+        };
+        // A first pass for the syntax and the shape: serde would also build the struct from a
+        // JSON array, field by field in order, which no one writes on purpose.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(parse_error)?;
+        if !value.is_object() {
+            return Err(SettingsError::Parse {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "it holds {}, where an object such as {{\"port\": 3000}} belongs",
+                    json_kind(&value)
+                ),
+            });
+        }
+        // The second pass reads the text itself, so a key given twice is still an error.
+        let mut de = serde_json::Deserializer::from_str(text);
+        let settings: Settings = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            // The syntax is fine (first pass), so an error under a key is about its value, even
+            // where serde_json calls it a syntax error (an enum given a number).
+            match e.path().iter().next() {
+                Some(serde_path_to_error::Segment::Map { key }) => {
+                    data_error(key, &e.inner().to_string(), &value)
+                }
+                _ => parse_error(e.into_inner()),
+            }
         })?;
         settings.validate()?;
         Ok(settings)
@@ -218,10 +232,65 @@ impl Settings {
         let parsed = serde_json::from_str(text)
             .unwrap_or_else(|_| serde_json::Value::String(text.to_string()));
         map.insert(key.to_string(), parsed);
-        let updated: Settings = serde_path_to_error::deserialize(value)
-            .map_err(|e| invalid(key, strip_position(&e.into_inner().to_string())))?;
+        let updated: Settings = serde_path_to_error::deserialize(value.clone())
+            .map_err(|e| data_error(key, &e.into_inner().to_string(), &value))?;
         updated.validate()?;
         Ok(updated)
+    }
+}
+
+/// What each setting holds, in words, for a value of the wrong type or out of range.
+fn expected(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "instance" => "a name such as \"opencode-cloud\"",
+        "port" => "a whole number from 1 to 65535",
+        "bind_address" => {
+            "an IP address such as 127.0.0.1 (this computer only) or 0.0.0.0 (every network)"
+        }
+        "image" => "an image name such as \"opencode-cloud:local\"",
+        "image_sources" => "a list of image names such as [\"ghcr.io/owner/name:latest\"]",
+        "image_mode" => "\"pull\" or \"build\"",
+        "build_context" => "the path of a folder with a Dockerfile, or null",
+        "env" => "a list of \"KEY=value\" texts such as [\"TZ=Europe/Berlin\"]",
+        "stop_on_quit" | "start_at_login" => "true or false",
+        _ => return None,
+    })
+}
+
+/// A value serde refused under the top-level `key`, in words: what the key takes and what it
+/// got. `env` is never quoted back, as it may hold the server password.
+fn data_error(key: &str, serde_message: &str, document: &serde_json::Value) -> SettingsError {
+    if serde_message.starts_with("unknown field") {
+        // An empty key would vanish between the backquotes of the message.
+        return invalid(
+            if key.is_empty() { "\"\"" } else { key },
+            unknown_key_reason(),
+        );
+    }
+    let Some(what) = expected(key) else {
+        return invalid(key, strip_position(serde_message));
+    };
+    let got = match document.get(key) {
+        Some(value) if key != "env" => {
+            let mut text = value.to_string();
+            if text.chars().count() > 60 {
+                text = text.chars().take(60).collect::<String>() + "…";
+            }
+            format!(", not {text}")
+        }
+        _ => String::new(),
+    };
+    invalid(key, format!("must be {what}{got}"))
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "true or false",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a text",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 
@@ -257,7 +326,17 @@ fn validate_name(name: &str) -> Result<(), String> {
 
 fn validate_env_entry(entry: &str) -> Result<(), String> {
     let Some((key, _)) = entry.split_once('=') else {
-        return Err(format!("entry {entry:?} has no '='; write KEY=value"));
+        // Quote only the name-like start: the rest may be a secret typed with another separator.
+        let start: String = entry
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(40)
+            .collect();
+        return Err(if start.len() == entry.len() {
+            format!("entry {entry:?} has no '='; write KEY=value")
+        } else {
+            format!("entry starting {start:?} has no '='; write KEY=value")
+        });
     };
     if entry.contains(['\n', '\r', '\0']) {
         return Err(format!("entry for {key:?} contains a line break or NUL"));
@@ -388,6 +467,67 @@ mod tests {
         match parse("{\n  \"port\": 3000,\n  oops\n}") {
             Err(SettingsError::Parse { line, .. }) => assert_eq!(line, 3),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_an_object_is_settings() {
+        // serde alone would read a list as the fields in order.
+        for text in ["[]", r#"["x", 3001]"#, "3000", "null"] {
+            match parse(text) {
+                Err(SettingsError::Parse { message, .. }) => {
+                    assert!(message.contains("an object"), "{text}: {message}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_says_what_the_key_takes() {
+        let cases = [
+            (
+                r#"{"image_mode": 1}"#,
+                "image_mode",
+                r#""pull" or "build", not 1"#,
+            ),
+            (r#"{"port": 70000}"#, "port", "from 1 to 65535, not 70000"),
+            (r#"{"port": "x"}"#, "port", r#"from 1 to 65535, not "x""#),
+            (
+                r#"{"bind_address": "localhost"}"#,
+                "bind_address",
+                "an IP address",
+            ),
+            (
+                r#"{"stop_on_quit": "yes"}"#,
+                "stop_on_quit",
+                "true or false",
+            ),
+            (r#"{"a.b": 1}"#, "a.b", "is not a setting"),
+            (r#"{"": 1}"#, "\"\"", "is not a setting"),
+        ];
+        for (text, key, says) in cases {
+            match parse(text) {
+                Err(SettingsError::Invalid { key: k, reason }) => {
+                    assert_eq!(k, key, "{text}");
+                    assert!(reason.contains(says), "{text}: {reason}");
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn env_values_are_never_quoted_back() {
+        let errors = [
+            parse(r#"{"env": "OPENCODE_SERVER_PASSWORD=s3cret"}"#),
+            parse(r#"{"env": ["OPENCODE_SERVER_PASSWORD:s3cret"]}"#),
+            Settings::default().with("env", "OPENCODE_SERVER_PASSWORD=s3cret"),
+        ];
+        for err in errors {
+            let err = err.expect_err("refused");
+            assert!(err.to_string().contains("`env`"), "{err}");
+            assert!(!format!("{err} {err:?}").contains("s3cret"), "{err:?}");
         }
     }
 

@@ -3,7 +3,7 @@
 //! status if it changed. When the engine goes away the watcher says `unreachable` and reconnects.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum};
 use bollard::query_parameters::EventsOptions;
@@ -237,35 +237,40 @@ impl Publisher {
     }
 }
 
+/// First and longest pause between the watcher's attempts to (re)connect.
+const RETRY_MIN: Duration = Duration::from_millis(250);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
 /// Starts watching the instance on the engine at `endpoint`.
 pub fn watch(endpoint: String, settings: Settings) -> StatusWatch {
     let (tx, changes) = mpsc::channel(64);
     let task = tokio::spawn(async move {
         let mut publisher = Publisher { tx, last: None };
-        let mut backoff = Duration::from_millis(250);
+        let mut backoff = RETRY_MIN;
         loop {
             match Engine::connect_to(&endpoint, PING_TIMEOUT).await {
                 Ok(engine) => {
-                    backoff = Duration::from_millis(250);
-                    let result = follow(&engine, &settings, &mut publisher).await;
+                    let followed = Instant::now();
+                    // `follow` only returns once its event stream failed, or the consumer left.
+                    let _ = follow(&engine, &settings, &mut publisher).await;
                     if publisher.tx.is_closed() {
                         return;
                     }
-                    if let Err(e) = result {
-                        if !e.is_unreachable() {
-                            // An unexpected answer from the engine: pause before trying again.
-                            tokio::time::sleep(backoff).await;
-                        }
+                    // Every failed stream is followed by a pause that grows until a stream stays
+                    // up a while: an engine that answers pings but keeps dropping the event stream
+                    // must not turn this loop into a busy one.
+                    if followed.elapsed() >= RETRY_MAX {
+                        backoff = RETRY_MIN;
                     }
                 }
                 Err(_) => {
                     if !publisher.publish(Status::unreachable(&settings)).await {
                         return;
                     }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
             }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(RETRY_MAX);
         }
     });
     StatusWatch { changes, task }

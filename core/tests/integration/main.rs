@@ -5,8 +5,12 @@
 mod build;
 mod cli;
 mod common;
+mod concurrency;
 mod errors;
+mod faults;
+mod input;
 mod lifecycle;
 mod persistence;
+mod proptests;
 mod pull;
 mod watch;

@@ -77,7 +77,12 @@ enum ConfigAction {
     /// Print one setting
     Get { key: String },
     /// Change one setting (the value is JSON when it parses as JSON, else text)
-    Set { key: String, value: String },
+    Set {
+        key: String,
+        /// Taken as given, also when it starts with '-' (a negative port gets its own message)
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
 }
 
 #[tokio::main]

@@ -134,6 +134,16 @@ pub fn status_line(status: &Status) -> String {
     match status.state {
         State::Running if status.healthy => format!("running at {}", status.url),
         State::Running => format!("running at {} (not healthy yet)", status.url),
+        State::Starting if status.crashed => format!(
+            "crashed with exit code {}; Docker is restarting it ({} restarts so far). See `occ \
+             logs`, or `occ stop` to end the restarts",
+            status.exit_code.unwrap_or(0),
+            status.restart_count
+        ),
+        State::Starting if status.restart_count > 0 => format!(
+            "starting (Docker has restarted it {} times after crashes)",
+            status.restart_count
+        ),
         State::Exited => format!(
             "exited with code {}{}",
             status.exit_code.unwrap_or(0),
