@@ -17,3 +17,5 @@ echo "== node --test ui/tests/"
 node --test ui/tests/
 echo "== app smoke test"
 scripts/smoke-app.sh
+echo "== end-to-end: the window by WebDriver, the tray and notifications over D-Bus"
+scripts/e2e.sh
