@@ -112,6 +112,11 @@ pub struct SourceFailure {
 }
 
 fn pull_failed_text(attempts: &[SourceFailure]) -> String {
+    if attempts.is_empty() {
+        return "No image sources are configured: add one to `image_sources`, or build the image \
+                locally with `occ build`."
+            .to_string();
+    }
     let tried: Vec<String> = attempts
         .iter()
         .map(|a| format!("{} ({})", a.source, a.reason))

@@ -61,7 +61,8 @@ pub struct Status {
 }
 
 impl Status {
-    fn with_state(settings: &Settings, state: State) -> Status {
+    /// A status in `state` with nothing else known yet (not healthy, no exit code).
+    pub fn with_state(settings: &Settings, state: State) -> Status {
         Status {
             state,
             healthy: false,
@@ -192,7 +193,13 @@ impl History {
             "start" | "restart" => {
                 self.stop_requested = false;
             }
-            "kill" | "stop" => self.stop_requested = true,
+            "kill" => self.stop_requested = true,
+            // Stopping a container that Docker is restarting after a crash sends `stop` with no
+            // `die` after it: from then on its exit counts as asked for.
+            "stop" => {
+                self.stop_requested = true;
+                self.crashed = self.crashed.map(|_| false);
+            }
             "die" => self.crashed = Some(!self.stop_requested),
             "destroy" => *self = History::default(),
             _ => {}
@@ -339,6 +346,9 @@ mod tests {
             h.apply(a);
         }
         assert_eq!(h.crashed, Some(true));
+        // Then the user stops the crash loop.
+        h.apply("stop");
+        assert_eq!(h.crashed, Some(false));
     }
 
     #[test]

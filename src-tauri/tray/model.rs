@@ -108,16 +108,8 @@ mod tests {
 
     fn status(state: State, healthy: bool) -> Status {
         Status {
-            state,
             healthy,
-            exit_code: None,
-            crashed: false,
-            restart_count: 0,
-            url: "http://127.0.0.1:3000/".into(),
-            image: "opencode-cloud:local".into(),
-            container: "opencode-cloud".into(),
-            port: 3000,
-            bind_address: "127.0.0.1".into(),
+            ..Status::with_state(&occ_core::Settings::default(), state)
         }
     }
 
