@@ -381,7 +381,8 @@ fn is_port_conflict(message: &str) -> bool {
     message.contains("port is already allocated") || message.contains("address already in use")
 }
 
-/// Waits until `/global/health` answers, failing early if the container exits.
+/// Waits until `/global/health` answers and Docker reports the container healthy, failing early
+/// if the container exits.
 pub async fn wait_healthy(
     engine: &Engine,
     settings: &Settings,
@@ -392,10 +393,12 @@ pub async fn wait_healthy(
     let started = Instant::now();
     let mut last_report = None;
     loop {
-        if crate::health::answers(&url).await {
+        let current = status::current(engine, settings).await?;
+        // Done when the service answers us and Docker agrees (its own health check, if the image
+        // has one), so the status right after a start says running and healthy.
+        if current.is_ready() && crate::health::answers(&url).await {
             return Ok(());
         }
-        let current = status::current(engine, settings).await?;
         match current.state {
             State::Exited | State::Stopped | State::NotCreated => {
                 return Err(Error::ExitedWhileStarting {

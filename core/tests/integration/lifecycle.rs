@@ -101,8 +101,8 @@ async fn start_stop_remove_start() {
     );
     let now = status::current(&engine, s).await.unwrap();
     assert!(
-        matches!(now.state, State::Running | State::Starting),
-        "{now:?}"
+        now.is_ready(),
+        "running and healthy once start returns: {now:?}"
     );
 }
 
