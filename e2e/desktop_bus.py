@@ -228,9 +228,10 @@ class TrayMenu:
         items = self.items()
         return items[0][1], {label: enabled for _id, label, enabled in items[1:]}
 
-    def click(self, label):
-        item_id = next((i for i, l, _e in self.items() if l == label), None)
-        assert item_id is not None, f"no menu item {label!r} in {self.items()}"
+    def click(self, label, timeout=30):
+        """Clicks the item once the menu shows it enabled, as a user would."""
+        self.wait_view(f"{label!r} enabled", lambda _line, items: items.get(label), timeout)
+        item_id = next(i for i, l, _e in self.items() if l == label)
         self._menu("Event", GLib.Variant("(isvu)", (item_id, "clicked", GLib.Variant("s", ""), 0)))
 
     def signals_since(self, mark):

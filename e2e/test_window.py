@@ -42,8 +42,10 @@ def test_start_pulls_then_open_in_browser_then_stop(cfg, launch, names, slow_reg
     assert engine.image_exists(names.image())
     assert engine.healthy(app.instance)
 
-    w.wait_enabled("open-browser")
-    assert not w.enabled("start") and w.enabled("stop")
+    # Open in browser is on as soon as the service is ready; Stop once Start has answered.
+    w.wait_enabled("stop")
+    assert w.enabled("open-browser") and not w.enabled("start")
+    assert w.text("operation-title").startswith("Starting finished in ")
     screenshot(app, "running")
 
     w.click("open-browser")

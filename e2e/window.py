@@ -44,7 +44,10 @@ class Window:
     def enabled(self, element_id):
         return self.el(element_id).is_enabled()
 
-    def click(self, element_id):
+    def click(self, element_id, timeout=30):
+        """Clicks once the element is enabled, as a user would: a lifecycle button stays
+        disabled until the running operation has answered, even when the state reads done."""
+        self.wait_enabled(element_id, timeout)
         self.el(element_id).click()
 
     def type(self, element_id, text):
