@@ -84,17 +84,26 @@ pub fn docker_quiet(args: &[&str]) {
         .status();
 }
 
-/// A port nobody listens on right now. Ports are handed out once per process.
+/// A port nobody listens on right now. Ports are handed out once per process, and come from
+/// below the kernel's ephemeral range (32768–60999 on Linux): a port from `bind(:0)` is one an
+/// outgoing connection (to the registry, the engine, a health check) may be given next, making
+/// the port "in use" between this check and the test's use of it.
 pub fn free_port() -> u16 {
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000;
     static TAKEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let bindable = |port: u16| {
+        TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("0.0.0.0", port)).is_ok()
+    };
     loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // A walk through the range that differs per process, so parallel test runs rarely meet.
+        let n = NEXT.fetch_add(1, Ordering::SeqCst) as u32;
+        let offset = (std::process::id().wrapping_mul(7_919) + n.wrapping_mul(104_729)) % COUNT;
+        let port = (FIRST + offset) as u16;
         let mut taken = TAKEN.lock().unwrap();
-        if !taken.contains(&port) {
+        if !taken.contains(&port) && bindable(port) {
             taken.push(port);
             return port;
         }
