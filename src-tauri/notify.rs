@@ -30,6 +30,11 @@ pub struct Notifier {
 
 impl Notifier {
     pub fn on_status(&mut self, new: &Status) -> Option<Notice> {
+        // While the engine is away nothing is known about the container: compare what comes back
+        // with what was seen before it went, so a container that kept running is no news.
+        if new.state == State::Unreachable && self.last.is_some() {
+            return None;
+        }
         let (notice, reported) = status_notice(self.last.as_ref(), new, self.crash_reported);
         self.last = Some(new.clone());
         self.crash_reported = reported;
@@ -275,7 +280,7 @@ mod tests {
         );
         // Already ready at launch: nothing.
         assert_eq!(run(&[status(State::Running, true)]), []);
-        // Back from an unreachable engine (started from outside): news.
+        // The engine was away when the app started, and comes back with it running: news.
         assert_eq!(
             run(&[
                 status(State::Unreachable, false),
@@ -284,6 +289,30 @@ mod tests {
             .len(),
             1
         );
+    }
+
+    #[test]
+    fn an_engine_that_comes_back_with_nothing_changed_is_no_news() {
+        let notices = run(&[
+            status(State::Running, true),
+            status(State::Unreachable, false),
+            status(State::Running, true),
+        ]);
+        assert_eq!(notices, []);
+        // It was stopped before the engine went away and runs when it is back: news.
+        let notices = run(&[
+            status(State::Stopped, false),
+            status(State::Unreachable, false),
+            status(State::Running, true),
+        ]);
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        // It crashed while the engine was away: news.
+        let notices = run(&[
+            status(State::Running, true),
+            status(State::Unreachable, false),
+            crashed(State::Starting, 3, 1),
+        ]);
+        assert_eq!(notices.len(), 1, "{notices:?}");
     }
 
     #[test]

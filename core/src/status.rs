@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bollard::models::EventMessage;
 use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum};
 use bollard::query_parameters::EventsOptions;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -177,33 +178,77 @@ pub(crate) async fn inspect(
     }
 }
 
-/// What the event history says about the container, which inspect alone cannot tell.
+/// What the event history says about the container, which inspect alone cannot tell. It lives
+/// as long as the watch, across reconnects, so a stop asked for before the engine went away is
+/// still a stop when it comes back.
 #[derive(Debug, Default)]
 struct History {
     /// A stop or kill was seen since the last start.
     stop_requested: bool,
-    /// The last `die` came without a stop or kill before it.
-    crashed: Option<bool>,
+    /// The verdict on the last exit seen since the last start: `Some(true)` for a crash.
+    /// Cleared by `start`, so an inspect that runs ahead of the events (an exit whose `die` is
+    /// still on its way) is judged by its exit code, never by an older crash's verdict.
+    last_exit_crashed: Option<bool>,
+    /// A crash (its exit code) not yet carried by a published status. Docker may restart the
+    /// container before we inspect it; the crash is still news.
+    unpublished_crash: Option<i64>,
+    /// When the last applied event happened (ns since the epoch): where a reconnect resumes.
+    last_event_nanos: Option<i64>,
 }
 
 impl History {
-    /// Applies one event action (`start`, `kill`, `die`, `health_status: healthy`, …).
-    fn apply(&mut self, action: &str) {
+    /// Applies one event action (`start`, `kill`, `die`, `health_status: healthy`, …);
+    /// `exit_code` is the `die` event's own exit code.
+    fn apply(&mut self, action: &str, exit_code: Option<i64>) {
         match action {
             "start" | "restart" => {
                 self.stop_requested = false;
+                self.last_exit_crashed = None;
             }
             "kill" => self.stop_requested = true,
             // Stopping a container that Docker is restarting after a crash sends `stop` with no
             // `die` after it: from then on its exit counts as asked for.
             "stop" => {
                 self.stop_requested = true;
-                self.crashed = self.crashed.map(|_| false);
+                self.last_exit_crashed = self.last_exit_crashed.map(|_| false);
             }
-            "die" => self.crashed = Some(!self.stop_requested),
-            "destroy" => *self = History::default(),
+            "die" => {
+                let crashed = !self.stop_requested;
+                self.last_exit_crashed = Some(crashed);
+                if crashed {
+                    self.unpublished_crash = Some(exit_code.unwrap_or(-1));
+                }
+            }
+            "destroy" => {
+                let last_event_nanos = self.last_event_nanos;
+                *self = History {
+                    last_event_nanos,
+                    ..History::default()
+                };
+            }
             _ => {}
         }
+    }
+
+    /// The status one inspect shows, read in the light of the events applied so far. Takes the
+    /// unpublished crash: it rides on this status.
+    fn status(&mut self, settings: &Settings, info: Option<&ContainerInspectResponse>) -> Status {
+        let Some(info) = info else {
+            return Status::with_state(settings, State::NotCreated);
+        };
+        let mut status = from_inspect(settings, info, self.last_exit_crashed.map(|c| !c));
+        if let Some(code) = self.unpublished_crash.take() {
+            status.crashed = true;
+            status.exit_code = Some(code);
+            status.healthy = false;
+            if matches!(status.state, State::Running | State::Starting) {
+                // Already brought back by the restart policy.
+                status.state = State::Starting;
+            }
+        } else if self.stop_requested && status.state == State::Running {
+            status.state = State::Stopping;
+        }
+        status
     }
 }
 
@@ -253,13 +298,14 @@ pub fn watch(endpoint: String, settings: Settings) -> StatusWatch {
     let (tx, changes) = mpsc::channel(64);
     let task = tokio::spawn(async move {
         let mut publisher = Publisher { tx, last: None };
+        let mut history = History::default();
         let mut backoff = RETRY_MIN;
         loop {
             match Engine::connect_to(&endpoint, PING_TIMEOUT).await {
                 Ok(engine) => {
                     let followed = Instant::now();
                     // `follow` only returns once its event stream failed, or the consumer left.
-                    let _ = follow(&engine, &settings, &mut publisher).await;
+                    let _ = follow(&engine, &settings, &mut history, &mut publisher).await;
                     if publisher.tx.is_closed() {
                         return;
                     }
@@ -284,15 +330,25 @@ pub fn watch(endpoint: String, settings: Settings) -> StatusWatch {
 }
 
 /// Follows events until the stream ends or fails, or the consumer is gone.
-async fn follow(engine: &Engine, settings: &Settings, publisher: &mut Publisher) -> Result<()> {
+async fn follow(
+    engine: &Engine,
+    settings: &Settings,
+    history: &mut History,
+    publisher: &mut Publisher,
+) -> Result<()> {
     let name = settings.container_name();
-    // Ask for events from just before the first inspect, so nothing in between is missed.
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs().saturating_sub(1))
-        .unwrap_or(0);
+    // Resume from the last event seen, so a stop or crash while the stream was down is not
+    // missed; on the first connect, from just before the first inspect.
+    let since = match history.last_event_nanos {
+        Some(nanos) => format!("{}.{:09}", nanos / 1_000_000_000, nanos % 1_000_000_000),
+        None => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs().saturating_sub(1))
+            .unwrap_or(0)
+            .to_string(),
+    };
     let options = EventsOptions {
-        since: Some(since.to_string()),
+        since: Some(since),
         filters: Some(HashMap::from([
             ("type".to_string(), vec!["container".to_string()]),
             ("container".to_string(), vec![name.clone()]),
@@ -300,29 +356,36 @@ async fn follow(engine: &Engine, settings: &Settings, publisher: &mut Publisher)
         ..Default::default()
     };
     let mut events = engine.api().events(Some(options));
-    let mut history = History::default();
-    if !publisher.publish(current(engine, settings).await?).await {
+    let info = inspect(engine, settings).await?;
+    if !publisher
+        .publish(history.status(settings, info.as_ref()))
+        .await
+    {
         return Ok(());
     }
     while let Some(event) = events.next().await {
-        let event = event.map_err(|e| engine.classify(e, Error::Docker))?;
-        let attributes = event.actor.and_then(|a| a.attributes).unwrap_or_default();
-        // The engine's `container` filter matches name prefixes too.
-        if attributes.get("name") != Some(&name) {
+        let mut relevant = apply_event(
+            &name,
+            history,
+            event.map_err(|e| engine.classify(e, Error::Docker))?,
+        );
+        // Apply every event already waiting before inspecting: one inspect that lags behind a
+        // burst (kill, die, stop) must not be paired with the history of only its first event.
+        while let Some(Some(event)) = events.next().now_or_never() {
+            relevant |= apply_event(
+                &name,
+                history,
+                event.map_err(|e| engine.classify(e, Error::Docker))?,
+            );
+        }
+        if !relevant {
             continue;
         }
-        history.apply(event.action.as_deref().unwrap_or_default());
-        let status = match inspect(engine, settings).await? {
-            None => Status::with_state(settings, State::NotCreated),
-            Some(info) => {
-                let mut status = from_inspect(settings, &info, history.crashed.map(|c| !c));
-                if history.stop_requested && status.state == State::Running {
-                    status.state = State::Stopping;
-                }
-                status
-            }
-        };
-        if !publisher.publish(status).await {
+        let info = inspect(engine, settings).await?;
+        if !publisher
+            .publish(history.status(settings, info.as_ref()))
+            .await
+        {
             return Ok(());
         }
     }
@@ -331,24 +394,56 @@ async fn follow(engine: &Engine, settings: &Settings, publisher: &mut Publisher)
     })
 }
 
+/// Applies one event to the history; false when it is not about our container (the engine's
+/// `container` filter matches name prefixes too) or was already applied before a reconnect.
+fn apply_event(name: &str, history: &mut History, event: EventMessage) -> bool {
+    let attributes = event.actor.and_then(|a| a.attributes).unwrap_or_default();
+    if attributes.get("name").map(String::as_str) != Some(name) {
+        return false;
+    }
+    if let (Some(at), Some(last)) = (event.time_nano, history.last_event_nanos) {
+        if at <= last {
+            return false;
+        }
+    }
+    history.last_event_nanos = event.time_nano.or(history.last_event_nanos);
+    let exit_code = attributes.get("exitCode").and_then(|c| c.parse().ok());
+    history.apply(event.action.as_deref().unwrap_or_default(), exit_code);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn apply_all(h: &mut History, actions: &[&str]) {
+        for a in actions {
+            h.apply(a, (*a == "die").then_some(3));
+        }
+    }
+
     #[test]
     fn a_die_after_kill_is_not_a_crash() {
         let mut h = History::default();
-        for a in ["start", "kill", "die", "stop"] {
-            h.apply(a);
-        }
-        assert_eq!(h.crashed, Some(false));
-        for a in ["start", "die"] {
-            h.apply(a);
-        }
-        assert_eq!(h.crashed, Some(true));
+        apply_all(&mut h, &["start", "kill", "die", "stop"]);
+        assert_eq!(h.last_exit_crashed, Some(false));
+        assert_eq!(h.unpublished_crash, None);
+        apply_all(&mut h, &["start", "die"]);
+        assert_eq!(h.last_exit_crashed, Some(true));
+        assert_eq!(h.unpublished_crash, Some(3));
         // Then the user stops the crash loop.
-        h.apply("stop");
-        assert_eq!(h.crashed, Some(false));
+        h.apply("stop", None);
+        assert_eq!(h.last_exit_crashed, Some(false));
+    }
+
+    #[test]
+    fn a_start_forgets_the_last_exit_but_not_an_unpublished_crash() {
+        let mut h = History::default();
+        // Crash and restart arrive in one burst, before any inspect.
+        apply_all(&mut h, &["start", "die", "start"]);
+        assert_eq!(h.last_exit_crashed, None);
+        assert_eq!(h.unpublished_crash, Some(3));
+        assert!(!h.stop_requested);
     }
 
     #[test]
