@@ -28,7 +28,7 @@ def test_build_finished_notices_say_how_long(launch, names, build_context, deskt
     app = launch(base_settings(names, image=image, image_mode="build",
                                build_context=str(build_context)))
     w = app.window
-    w.wait_state("Not created")
+    w.wait_state("Not created yet")
 
     mark = len(desktop.notifications)
     assert w.invoke("build") == {"ok": True, "value": None}
@@ -71,7 +71,7 @@ def test_build_failed_notices_name_the_step(cfg, launch, names, desktop, screens
     assert w.text("operation-title").startswith("Starting failed in ")
     assert not engine.image_exists(names.image())
     assert engine.inspect(app.instance) is None
-    w.wait_text("state", "Not created")
+    w.wait_text("state", "Not created yet")
     w.wait_enabled("start")
     screenshot(app, "error")
 
@@ -88,7 +88,7 @@ def test_pull_finished_notice_says_how_long(cfg, launch, names, desktop):
     app = launch(base_settings(names, image=image, image_mode="pull",
                                image_sources=[cfg.remote(dead), cfg.remote()]))
     w = app.window
-    w.wait_state("Not created")
+    w.wait_state("Not created yet")
     mark = len(desktop.notifications)
     assert w.invoke("pull") == {"ok": True, "value": None}
     pulled = desktop.wait_notification(mark, "Image pulled")
@@ -104,7 +104,7 @@ def test_pull_failed_notices_name_every_source(cfg, launch, names, desktop):
     app = launch(base_settings(names, image=names.image(), image_mode="pull",
                                image_sources=sources))
     w = app.window
-    w.wait_state("Not created")
+    w.wait_state("Not created yet")
 
     mark = len(desktop.notifications)
     w.click("start")

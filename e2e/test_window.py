@@ -15,7 +15,7 @@ def test_start_pulls_then_open_in_browser_then_stop(cfg, launch, names, slow_reg
         image_sources=[cfg.remote(dead), cfg.remote(slow_registry)]))
     w = app.window
     assert not engine.image_exists(names.image())
-    w.wait_state("Not created")
+    w.wait_state("Not created yet")
     assert w.enabled("start") and not w.enabled("open-browser")
 
     w.record_progress()
@@ -69,7 +69,7 @@ def test_start_builds_then_open_in_browser_then_stop(launch, names, build_contex
     app = launch(base_settings(names, image=names.image(), image_mode="build",
                                build_context=str(build_context)))
     w = app.window
-    w.wait_state("Not created")
+    w.wait_state("Not created yet")
     steps = dockerfile_steps(build_context)
     sleep_step = next(i for i, s in enumerate(steps, 1) if "sleep" in s)
     # The engine adds one LABEL step at the end for the labels the app asks for.

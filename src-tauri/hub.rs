@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use occ_core::{Progress, Settings, Status};
+use occ_core::{status_view, Progress, Settings, Status, StatusView};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use crate::error::AppError;
 use crate::notify::{self, Notice, Notifier, Outcome};
 use crate::owner::Operation;
-use crate::tray::{self, Tray, TrayModel};
+use crate::tray::{self, Tray};
 
 /// How many progress events of the current operation a window opened mid-way can replay.
 const SNAPSHOT_EVENTS: usize = 500;
@@ -49,6 +49,7 @@ struct Current {
 #[derive(Serialize)]
 pub struct Snapshot {
     status: Option<Status>,
+    view: StatusView,
     operation: Option<OperationView>,
     last_error: Option<AppError>,
 }
@@ -123,6 +124,7 @@ impl Hub {
         let p = self.lock();
         Snapshot {
             status: p.status.clone(),
+            view: Self::view_of(&p),
             operation: p.current.as_ref().map(|c| OperationView {
                 name: c.op.name(),
                 events: c.events.iter().cloned().collect(),
@@ -233,21 +235,23 @@ impl Hub {
         self.post_tray(&p);
     }
 
-    /// Computes the tray's model from `p` and applies it on the main thread. Posting while the
-    /// state is locked keeps refreshes in state order; applying there never blocks a task.
+    /// Computes the status view from `p`, sends it to the window (event `view`) and applies it to
+    /// the tray on the main thread. Posting while the state is locked keeps refreshes in state
+    /// order; applying there never blocks a task.
     fn post_tray(&self, p: &Published) {
+        let view = Self::view_of(p);
+        self.emit("view", &view);
         let Some(tray) = self.0.tray.get().cloned() else {
             return;
         };
-        let stop_on_quit = self.0.settings.borrow().stop_on_quit;
-        let busy = p.busy.map(Operation::activity);
-        let model = match &p.status {
-            Some(status) => tray::menu_model(status, busy, stop_on_quit),
-            None => TrayModel::connecting(busy, stop_on_quit),
-        };
+        let model = tray::menu_model(&view, self.0.settings.borrow().stop_on_quit);
         if let Err(e) = self.0.app.run_on_main_thread(move || tray.refresh(&model)) {
             eprintln!("opencode-cloud: could not refresh the tray: {e}");
         }
+    }
+
+    fn view_of(p: &Published) -> StatusView {
+        status_view(p.status.as_ref(), p.busy.map(Operation::activity))
     }
 
     pub fn emit<S: Serialize + Clone>(&self, event: &str, payload: &S) {

@@ -68,7 +68,7 @@ fn setup(app: &mut App) -> tauri::Result<()> {
     let settings = loaded.clone().unwrap_or_default();
     let hub = hub::Hub::new(handle.clone(), settings.clone());
     // The tray exists before any task can publish, so no refresh is lost.
-    let model = tray::TrayModel::connecting(None, settings.stop_on_quit);
+    let model = tray::menu_model(&occ_core::status_view(None, None), settings.stop_on_quit);
     hub.attach_tray(tray::Tray::build(&handle, &model)?);
     app.manage(hub.clone());
     app.manage(owner::spawn(hub.clone()));

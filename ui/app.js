@@ -12,8 +12,8 @@ const $ = (id) => document.getElementById(id);
 
 const ui = {
   status: null, // last Status
+  view: null, // the status view from the app (headline, detail, tone, actions), or null
   op: null, // operation view (render.js), or null
-  opRunning: false, // an operation is running in the app
   pending: 0, // lifecycle commands sent from this window and not answered yet
   settings: null, // last Settings from get_settings / save_settings
   saving: false,
@@ -25,9 +25,6 @@ const ui = {
 let hideTimer = null;
 let frame = 0;
 
-function busy() {
-  return ui.opRunning || ui.pending > 0;
-}
 
 /** Redraw on the next animation frame (pulls emit many events a second). */
 function schedule() {
@@ -81,10 +78,22 @@ function render() {
   renderLogs();
 }
 
+// Every word, colour and enabled flag of the status comes from the app (the core's status
+// view, the same one the tray and `occ status` show); this only puts it on the page.
+const ACTION_BUTTONS = {
+  start: "start",
+  stop: "stop",
+  restart: "restart",
+  update: "update",
+  remove: "remove",
+  open: "open-browser",
+};
+
 function renderStatus() {
   const s = ui.status;
-  setText($("state"), R.stateLabel(s));
-  $("state-dot").dataset.tone = R.stateTone(s, busy());
+  const v = ui.view;
+  setText($("state"), v ? v.headline : "Connecting…");
+  $("state-dot").dataset.tone = v ? v.tone : "busy";
 
   const showUrl = !!(s && s.url && (s.state === "running" || s.state === "starting"));
   setText($("url"), showUrl ? s.url : "");
@@ -96,17 +105,17 @@ function renderStatus() {
   setText($("status-meta"), metaText);
   show($("status-meta"), metaText !== "");
 
-  const hint = R.stateHint(s);
+  const hint = v ? v.detail : "";
   setText($("hint"), hint);
   show($("hint"), hint !== "");
 
-  const b = R.buttonsFor(s, busy());
-  $("start").disabled = !b.start;
-  $("stop").disabled = !b.stop;
-  $("restart").disabled = !b.restart;
-  $("open-browser").disabled = !b.openBrowser;
-  $("update").disabled = !b.update;
-  $("remove").disabled = !b.remove;
+  for (const [action, id] of Object.entries(ACTION_BUTTONS)) {
+    const a = v ? v.actions[action] : null;
+    // A command sent from this window and not answered yet holds the lifecycle buttons.
+    const held = ui.pending > 0 && action !== "open";
+    $(id).disabled = !a || !a.enabled || held;
+    $(id).title = a && a.why_not ? a.why_not : held ? "Waiting for the last command to finish." : "";
+  }
   $("save-settings").disabled = ui.settings === null || ui.saving;
   setText($("follow-logs"), ui.following ? "Stop following" : "Follow logs");
 }
@@ -242,6 +251,11 @@ function onStatus(status) {
   schedule();
 }
 
+function onView(view) {
+  ui.view = view;
+  schedule();
+}
+
 function onProgress(payload) {
   if (!ui.op || ui.op.phase !== "running") {
     // An operation the window did not see start (or a new one after a finished one).
@@ -249,7 +263,6 @@ function onProgress(payload) {
     ui.progressHidden = false;
     clearTimeout(hideTimer);
   }
-  ui.opRunning = true;
   ui.op = R.applyProgress(ui.op, payload);
   schedule();
 }
@@ -258,10 +271,7 @@ function onOperation(event) {
   ui.op = R.applyOperation(ui.op, event);
   clearTimeout(hideTimer);
   ui.progressHidden = false;
-  if (event?.phase === "started") {
-    ui.opRunning = true;
-  } else if (event?.phase === "finished" || event?.phase === "failed") {
-    ui.opRunning = false;
+  if (event?.phase === "finished" || event?.phase === "failed") {
     if (event.phase === "failed") {
       showError(event.error);
     } else {
@@ -505,7 +515,7 @@ async function main() {
   // Listen first and queue what arrives until the snapshot answers, so a
   // window opened mid-operation neither misses nor repeats events.
   let queue = [];
-  const handlers = { status: onStatus, progress: onProgress, operation: onOperation, log: onLog };
+  const handlers = { status: onStatus, view: onView, progress: onProgress, operation: onOperation, log: onLog };
   for (const name of Object.keys(handlers)) {
     await listen(name, (event) => {
       if (queue) queue.push({ name, payload: event.payload });
@@ -525,10 +535,10 @@ async function main() {
   let skip = 0;
   if (snapshot) {
     ui.status = snapshot.status ?? null;
+    ui.view = snapshot.view ?? null;
     if (snapshot.operation) {
       const events = snapshot.operation.events ?? [];
       ui.op = R.replayProgress(R.initialOperationView(snapshot.operation.name), events);
-      ui.opRunning = true;
       // Live events already folded into the snapshot are not applied twice.
       const live = queued.filter((e) => e.name === "progress").map((e) => e.payload?.progress ?? e.payload);
       skip = R.overlapLength(events, live);

@@ -13,97 +13,9 @@ export const MAX_LOG_LINES = 500;
 /** Container log lines kept in the Logs pane (the newest win). */
 export const MAX_CONTAINER_LOG_LINES = 2000;
 
-const LIFECYCLE = ["start", "stop", "restart", "update", "remove"];
 
 // ---------------------------------------------------------------------------
 // Status
-
-/**
- * Short human text for a Status.
- * @param {object|null|undefined} status
- * @returns {string}
- */
-export function stateLabel(status) {
-  if (!status || typeof status !== "object") return "Connecting…";
-  switch (status.state) {
-    case "running":
-      if (!status.healthy) return "Running — waiting for health check";
-      return status.url ? `Running — ${status.url}` : "Running";
-    case "starting":
-      return "Starting…";
-    case "stopping":
-      return "Stopping…";
-    case "stopped":
-      return "Stopped";
-    case "not_created":
-      return "Not created";
-    case "exited": {
-      const code =
-        status.exit_code === null || status.exit_code === undefined
-          ? "Exited"
-          : `Exited (code ${status.exit_code})`;
-      return status.crashed ? `${code} — crashed` : code;
-    }
-    case "unreachable":
-      return "Docker is not reachable";
-    default:
-      return status.state ? `Unknown state: ${status.state}` : "Unknown";
-  }
-}
-
-/**
- * Colour family for a Status, the same families the tray icons use:
- * "running" (green), "busy" (amber), "stopped" (grey), "error" (red).
- * @param {object|null|undefined} status
- * @param {boolean} [busy] an operation is running
- * @returns {"running"|"busy"|"stopped"|"error"}
- */
-export function stateTone(status, busy = false) {
-  if (!status || typeof status !== "object") return "stopped";
-  if (status.state === "unreachable") return "error";
-  if (status.state === "exited" && (status.crashed || (status.exit_code ?? 0) !== 0)) {
-    return "error";
-  }
-  if (busy) return "busy";
-  switch (status.state) {
-    case "running":
-      return status.healthy ? "running" : "busy";
-    case "starting":
-    case "stopping":
-      return "busy";
-    default:
-      return "stopped";
-  }
-}
-
-/**
- * Which buttons are enabled.
- *  - start: state is not_created, stopped or exited
- *  - stop: state is running or starting
- *  - restart: state is running
- *  - update (pull/build the image again and recreate): Docker is reachable
- *  - remove: a container exists (not not_created, not unreachable)
- *  - openBrowser: state is running and healthy (not a lifecycle button:
- *    stays enabled while busy)
- * While `busy` (an operation runs or a command is pending) every lifecycle
- * button is disabled and only openBrowser may be enabled.
- * @param {object|null|undefined} status
- * @param {boolean} busy
- * @returns {{start:boolean, stop:boolean, restart:boolean, update:boolean, remove:boolean, openBrowser:boolean}}
- */
-export function buttonsFor(status, busy) {
-  const state = status && typeof status === "object" ? status.state : undefined;
-  const result = {
-    start: ["not_created", "stopped", "exited"].includes(state),
-    stop: ["running", "starting"].includes(state),
-    restart: state === "running",
-    update: state !== undefined && state !== "unreachable",
-    remove: state !== undefined && !["not_created", "unreachable"].includes(state),
-    openBrowser: state === "running" && status.healthy === true,
-  };
-  if (busy) for (const key of LIFECYCLE) result[key] = false;
-  return result;
-}
 
 /**
  * Human name of an operation, for titles ("Starting", "Pulling image", …).
@@ -757,31 +669,6 @@ export function errorMessage(error) {
     if (typeof error.kind === "string") return `Failed (${error.kind}).`;
   }
   return String(error);
-}
-
-/**
- * One line of advice under the state, or "" when none is needed.
- * @param {object|null|undefined} status
- * @returns {string}
- */
-export function stateHint(status) {
-  if (!status || typeof status !== "object") return "";
-  switch (status.state) {
-    case "unreachable":
-      return "Start Docker Desktop or the Docker service, then try again.";
-    case "not_created":
-      return "Start creates the container and its volumes.";
-    case "exited":
-      return status.crashed || (status.exit_code ?? 0) !== 0
-        ? "The server stopped unexpectedly: see Logs below for why."
-        : "";
-    case "running":
-      return status.restart_count > 0
-        ? `Docker restarted the container ${status.restart_count} time${status.restart_count === 1 ? "" : "s"}.`
-        : "";
-    default:
-      return "";
-  }
 }
 
 /**

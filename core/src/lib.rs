@@ -17,6 +17,7 @@ pub mod progress;
 pub mod reference;
 pub mod settings;
 pub mod status;
+pub mod view;
 pub mod volume;
 
 pub use client::Engine;
@@ -24,3 +25,4 @@ pub use error::{Error, Result};
 pub use progress::Progress;
 pub use settings::{Settings, SettingsFile};
 pub use status::{State, Status};
+pub use view::{status_view, StatusView, Tone};

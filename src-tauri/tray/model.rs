@@ -1,7 +1,7 @@
 //! What the tray shows, as a pure function of the observed status, the running operation and
 //! `stop_on_quit`: labels, enabled flags and the icon. Unit-tested for every state.
 
-use occ_core::{State, Status};
+use occ_core::{StatusView, Tone};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IconKind {
@@ -31,73 +31,33 @@ fn quit_label(stop_on_quit: bool) -> &'static str {
     }
 }
 
-/// "pulling the image" → "Pulling the image…"
-fn busy_line(activity: &str) -> String {
-    let mut chars = activity.chars();
-    let first: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    format!("{first}{}…", chars.as_str())
-}
-
-/// The status line and icon for an observed status.
-fn describe(status: &Status) -> (String, IconKind) {
-    let code = |s: &Status| {
-        s.exit_code
-            .map_or(String::new(), |c| format!(" (exit code {c})"))
-    };
-    match status.state {
-        State::NotCreated => ("Not created yet".into(), IconKind::Stopped),
-        State::Stopped => ("Stopped".into(), IconKind::Stopped),
-        State::Starting if status.crashed => (
-            format!("Restarting after a crash{}…", code(status)),
-            IconKind::Error,
-        ),
-        State::Starting => ("Starting…".into(), IconKind::Busy),
-        State::Running if status.healthy => {
-            (format!("Running — {}", status.url), IconKind::Running)
+impl IconKind {
+    fn of(tone: Tone) -> IconKind {
+        match tone {
+            Tone::Running => IconKind::Running,
+            Tone::Busy => IconKind::Busy,
+            Tone::Stopped => IconKind::Stopped,
+            Tone::Error => IconKind::Error,
         }
-        State::Running => (format!("Unhealthy — {}", status.url), IconKind::Error),
-        State::Stopping => ("Stopping…".into(), IconKind::Busy),
-        State::Exited if status.crashed => (format!("Crashed{}", code(status)), IconKind::Error),
-        State::Exited => (format!("Exited{}", code(status)), IconKind::Stopped),
-        State::Unreachable => ("Docker is not reachable".into(), IconKind::Error),
     }
 }
 
-/// What the menu shows for `status` while `busy` (the running operation's activity) runs.
-pub fn menu_model(status: &Status, busy: Option<&str>, stop_on_quit: bool) -> TrayModel {
-    let can_act = busy.is_none() && status.state != State::Unreachable;
-    let (status_line, icon) = match busy {
-        Some(activity) => (busy_line(activity), IconKind::Busy),
-        None => describe(status),
-    };
+/// What the menu shows for a view of the status (its words and rules live in the core).
+pub fn menu_model(view: &StatusView, stop_on_quit: bool) -> TrayModel {
+    let a = &view.actions;
     TrayModel {
-        status_line,
-        toggle_label: if status.is_active() { "Stop" } else { "Start" },
-        toggle_enabled: can_act && status.state != State::Stopping,
-        restart_enabled: can_act && status.is_active(),
-        open_enabled: status.is_ready(),
-        update_enabled: can_act,
+        status_line: view.headline.clone(),
+        toggle_label: if view.active { "Stop" } else { "Start" },
+        toggle_enabled: if view.active {
+            a.stop.enabled
+        } else {
+            a.start.enabled
+        },
+        restart_enabled: a.restart.enabled,
+        open_enabled: a.open.enabled,
+        update_enabled: a.update.enabled,
         quit_label: quit_label(stop_on_quit),
-        icon,
-    }
-}
-
-impl TrayModel {
-    /// Before the first status arrives.
-    pub fn connecting(busy: Option<&str>, stop_on_quit: bool) -> TrayModel {
-        TrayModel {
-            status_line: busy.map_or_else(|| "Connecting to Docker…".into(), busy_line),
-            toggle_label: "Start",
-            toggle_enabled: false,
-            restart_enabled: false,
-            open_enabled: false,
-            update_enabled: false,
-            quit_label: quit_label(stop_on_quit),
-            icon: IconKind::Busy,
-        }
+        icon: IconKind::of(view.tone),
     }
 }
 
@@ -105,6 +65,7 @@ impl TrayModel {
 mod tests {
     use super::*;
     use crate::owner::Operation;
+    use occ_core::{status_view, State, Status};
 
     fn status(state: State, healthy: bool) -> Status {
         Status {
@@ -129,7 +90,7 @@ mod tests {
     }
 
     fn check(s: &Status, busy: Option<&str>, want: Row) {
-        let got = row(&menu_model(s, busy, false));
+        let got = row(&menu_model(&status_view(Some(s), busy), false));
         let want = (
             want.0.to_string(),
             want.1,
@@ -275,18 +236,18 @@ mod tests {
     fn quit_label_follows_stop_on_quit() {
         let s = status(State::Running, true);
         assert_eq!(
-            menu_model(&s, None, false).quit_label,
+            menu_model(&status_view(Some(&s), None), false).quit_label,
             "Quit (container keeps running)"
         );
         assert_eq!(
-            menu_model(&s, None, true).quit_label,
+            menu_model(&status_view(Some(&s), None), true).quit_label,
             "Quit and stop the container"
         );
     }
 
     #[test]
     fn connecting_disables_everything() {
-        let m = TrayModel::connecting(None, false);
+        let m = menu_model(&status_view(None, None), false);
         assert_eq!(m.status_line, "Connecting to Docker…");
         assert!(!(m.toggle_enabled || m.restart_enabled || m.open_enabled || m.update_enabled));
     }

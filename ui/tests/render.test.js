@@ -9,7 +9,6 @@ import {
   applyOperation,
   applyProgress,
   buildStepLabel,
-  buttonsFor,
   errorMessage,
   formFromSettings,
   formatBytes,
@@ -28,9 +27,6 @@ import {
   percent,
   removeConfirmText,
   replayProgress,
-  stateHint,
-  stateLabel,
-  stateTone,
   validateSettings,
   warnings,
 } from "../render.js";
@@ -54,21 +50,6 @@ function foldFrozen(view, events) {
 
 const P = (event, data) => ({ event, data });
 
-function status(over = {}) {
-  return {
-    state: "running",
-    healthy: true,
-    exit_code: null,
-    crashed: false,
-    restart_count: 0,
-    url: "http://127.0.0.1:3000/",
-    image: "opencode-cloud:local",
-    container: "opencode-cloud",
-    port: 3000,
-    bind_address: "127.0.0.1",
-    ...over,
-  };
-}
 
 const SETTINGS = {
   instance: "opencode-cloud",
@@ -86,113 +67,7 @@ const SETTINGS = {
   start_at_login: false,
 };
 
-// ---------------------------------------------------------------------------
-// stateLabel / stateTone / stateHint
 
-test("stateLabel covers every state", () => {
-  assert.equal(stateLabel(status()), "Running — http://127.0.0.1:3000/");
-  assert.equal(stateLabel(status({ healthy: false })), "Running — waiting for health check");
-  assert.equal(stateLabel(status({ url: null })), "Running");
-  assert.equal(stateLabel(status({ state: "starting", healthy: false })), "Starting…");
-  assert.equal(stateLabel(status({ state: "stopping" })), "Stopping…");
-  assert.equal(stateLabel(status({ state: "stopped", healthy: false })), "Stopped");
-  assert.equal(stateLabel(status({ state: "not_created", healthy: false })), "Not created");
-  assert.equal(
-    stateLabel(status({ state: "exited", exit_code: 1, crashed: true })),
-    "Exited (code 1) — crashed",
-  );
-  assert.equal(stateLabel(status({ state: "exited", exit_code: 0, crashed: false })), "Exited (code 0)");
-  assert.equal(stateLabel(status({ state: "exited", exit_code: null })), "Exited");
-  assert.equal(stateLabel(status({ state: "unreachable" })), "Docker is not reachable");
-  assert.equal(stateLabel(null), "Connecting…");
-  assert.equal(stateLabel(undefined), "Connecting…");
-  assert.equal(stateLabel({ state: "paused" }), "Unknown state: paused");
-});
-
-test("stateTone maps to the tray colours", () => {
-  assert.equal(stateTone(status()), "running");
-  assert.equal(stateTone(status({ healthy: false })), "busy");
-  assert.equal(stateTone(status({ state: "starting" })), "busy");
-  assert.equal(stateTone(status({ state: "stopped" })), "stopped");
-  assert.equal(stateTone(status({ state: "not_created" })), "stopped");
-  assert.equal(stateTone(status({ state: "exited", exit_code: 0 })), "stopped");
-  assert.equal(stateTone(status({ state: "exited", exit_code: 137, crashed: true })), "error");
-  assert.equal(stateTone(status({ state: "unreachable" })), "error");
-  assert.equal(stateTone(status({ state: "stopped" }), true), "busy");
-  assert.equal(stateTone(status({ state: "unreachable" }), true), "error");
-  assert.equal(stateTone(null), "stopped");
-});
-
-test("stateHint gives advice only where useful", () => {
-  assert.match(stateHint(status({ state: "unreachable" })), /Start Docker/);
-  assert.match(stateHint(status({ state: "not_created" })), /creates the container/);
-  assert.match(stateHint(status({ state: "exited", exit_code: 1, crashed: true })), /Logs/);
-  assert.equal(stateHint(status({ state: "exited", exit_code: 0 })), "");
-  assert.equal(stateHint(status()), "");
-  assert.equal(stateHint(status({ restart_count: 1 })), "Docker restarted the container 1 time.");
-  assert.equal(stateHint(status({ restart_count: 3 })), "Docker restarted the container 3 times.");
-  assert.equal(stateHint(null), "");
-});
-
-// ---------------------------------------------------------------------------
-// buttonsFor
-
-test("buttonsFor: start only when not_created/stopped/exited", () => {
-  for (const state of ["not_created", "stopped", "exited"]) {
-    assert.equal(buttonsFor(status({ state, healthy: false }), false).start, true, state);
-  }
-  for (const state of ["running", "starting", "stopping", "unreachable"]) {
-    assert.equal(buttonsFor(status({ state }), false).start, false, state);
-  }
-});
-
-test("buttonsFor: stop when running/starting, restart when running", () => {
-  assert.deepEqual(buttonsFor(status(), false), {
-    start: false,
-    stop: true,
-    restart: true,
-    update: true,
-    remove: true,
-    openBrowser: true,
-  });
-  const starting = buttonsFor(status({ state: "starting", healthy: false }), false);
-  assert.equal(starting.stop, true);
-  assert.equal(starting.restart, false);
-  assert.equal(starting.openBrowser, false);
-  const stopped = buttonsFor(status({ state: "stopped", healthy: false }), false);
-  assert.equal(stopped.stop, false);
-  assert.equal(stopped.restart, false);
-});
-
-test("buttonsFor: open in browser only when running and healthy", () => {
-  assert.equal(buttonsFor(status(), false).openBrowser, true);
-  assert.equal(buttonsFor(status({ healthy: false }), false).openBrowser, false);
-  assert.equal(buttonsFor(status({ state: "starting", healthy: true }), false).openBrowser, false);
-  assert.equal(buttonsFor(status({ state: "exited", healthy: true }), false).openBrowser, false);
-});
-
-test("buttonsFor: busy disables every lifecycle button but not open in browser", () => {
-  assert.deepEqual(buttonsFor(status(), true), {
-    start: false,
-    stop: false,
-    restart: false,
-    update: false,
-    remove: false,
-    openBrowser: true,
-  });
-  const b = buttonsFor(status({ state: "stopped", healthy: false }), true);
-  assert.equal(Object.values(b).some(Boolean), false);
-});
-
-test("buttonsFor: unreachable / unknown / not_created", () => {
-  const none = { start: false, stop: false, restart: false, update: false, remove: false, openBrowser: false };
-  assert.deepEqual(buttonsFor(status({ state: "unreachable", healthy: false }), false), none);
-  assert.deepEqual(buttonsFor(null, false), none);
-  const nc = buttonsFor(status({ state: "not_created", healthy: false }), false);
-  assert.equal(nc.remove, false);
-  assert.equal(nc.update, true);
-  assert.equal(buttonsFor(status({ state: "exited", healthy: false }), false).remove, true);
-});
 
 // ---------------------------------------------------------------------------
 // formatting

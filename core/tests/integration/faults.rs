@@ -529,7 +529,10 @@ async fn a_crash_loop_is_reported_and_left_to_docker() {
         || {
             let out = t.occ().arg("status").output().unwrap();
             let line = String::from_utf8_lossy(&out.stdout).to_string();
-            async move { line.contains("crashed with exit code 1").then_some(line) }
+            async move {
+                line.contains("Restarting after a crash (exit code 1)")
+                    .then_some(line)
+            }
         },
     )
     .await;

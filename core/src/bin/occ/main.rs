@@ -184,10 +184,13 @@ async fn status(settings: &Settings, json: bool) -> Result<ExitCode, Error> {
         Err(e) if e.is_unreachable() => (occ_core::Status::unreachable(settings), Some(e)),
         Err(e) => return Err(e),
     };
+    let view = occ_core::status_view(Some(&status), None);
     if json {
-        println!("{}", serde_json::to_string(&status).unwrap_or_default());
+        let mut value = serde_json::to_value(&status).unwrap_or_default();
+        value["view"] = serde_json::to_value(&view).unwrap_or_default();
+        println!("{value}");
     } else {
-        println!("{}", render::status_line(&status));
+        println!("{}", render::status_text(&view));
     }
     match error {
         Some(e) => {

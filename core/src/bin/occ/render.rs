@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use occ_core::{Progress, State, Status};
+use occ_core::{Progress, StatusView};
 
 pub struct Terminal {
     bars: MultiProgress,
@@ -130,26 +130,11 @@ impl Terminal {
     }
 }
 
-pub fn status_line(status: &Status) -> String {
-    match status.state {
-        State::Running if status.healthy => format!("running at {}", status.url),
-        State::Running => format!("running at {} (not healthy yet)", status.url),
-        State::Starting if status.crashed => format!(
-            "crashed with exit code {}; Docker is restarting it ({} restarts so far). See `occ \
-             logs`, or `occ stop` to end the restarts",
-            status.exit_code.unwrap_or(0),
-            status.restart_count
-        ),
-        State::Starting if status.restart_count > 0 => format!(
-            "starting (Docker has restarted it {} times after crashes)",
-            status.restart_count
-        ),
-        State::Exited => format!(
-            "exited with code {}{}",
-            status.exit_code.unwrap_or(0),
-            if status.crashed { " (crashed)" } else { "" }
-        ),
-        State::Unreachable => "Docker is not reachable".to_string(),
-        other => other.as_str().replace('_', " "),
+/// The status as every surface words it: the headline, and the advice under it if any.
+pub fn status_text(view: &StatusView) -> String {
+    if view.detail.is_empty() {
+        view.headline.clone()
+    } else {
+        format!("{}\n{}", view.headline, view.detail)
     }
 }
