@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "update",
     "remove_container",
     "get_settings",
+    "check_settings",
     "save_settings",
     "logs",
     "follow_logs",

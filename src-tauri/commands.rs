@@ -81,26 +81,53 @@ pub async fn get_settings(hub: State<'_, Hub>) -> Result<Settings> {
     Ok(settings)
 }
 
-/// Parses and validates everything again (types, unknown keys, values): the window's checks are
-/// a convenience. A rejected save writes nothing.
+/// What the window's form would save: refused (with the key) or accepted with warnings. The one
+/// validator is the core's; nothing is written.
+#[derive(serde::Serialize)]
+pub struct SettingsCheck {
+    error: Option<AppError>,
+    warnings: Vec<occ_core::settings_warnings::Warning>,
+}
+
+#[tauri::command]
+pub async fn check_settings(settings: serde_json::Value) -> SettingsCheck {
+    match parse_settings(&settings) {
+        Ok(settings) => SettingsCheck {
+            error: None,
+            warnings: settings.warnings(),
+        },
+        Err(error) => SettingsCheck {
+            error: Some(error),
+            warnings: Vec::new(),
+        },
+    }
+}
+
+/// Parses and validates everything (types, unknown keys, values). A rejected save writes nothing.
 #[tauri::command]
 pub async fn save_settings(
     app: AppHandle,
     hub: State<'_, Hub>,
     settings: serde_json::Value,
 ) -> Result<Settings> {
-    if !settings.is_object() {
+    let settings = parse_settings(&settings)?;
+    SettingsFile::from_env().save(&settings)?;
+    hub.settings_loaded(&settings);
+    apply_start_at_login(&app, settings.start_at_login)?;
+    Ok(settings)
+}
+
+fn parse_settings(value: &serde_json::Value) -> Result<Settings> {
+    if !value.is_object() {
         return Err(AppError::new(
             "settings",
             "The settings must be a JSON object.",
         ));
     }
-    let file = SettingsFile::from_env();
-    let settings = Settings::from_json(&settings.to_string(), file.path())?;
-    file.save(&settings)?;
-    hub.settings_loaded(&settings);
-    apply_start_at_login(&app, settings.start_at_login)?;
-    Ok(settings)
+    Ok(Settings::from_json(
+        &value.to_string(),
+        SettingsFile::from_env().path(),
+    )?)
 }
 
 /// Makes the login item match the setting (off unless the user turns it on).

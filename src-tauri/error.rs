@@ -9,6 +9,9 @@ use serde::Serialize;
 pub struct AppError {
     pub kind: String,
     pub message: String,
+    /// The setting a settings error is about, so the window can mark that field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl AppError {
@@ -16,6 +19,7 @@ impl AppError {
         AppError {
             kind: kind.to_string(),
             message: message.into(),
+            key: None,
         }
     }
 
@@ -55,7 +59,11 @@ impl From<occ_core::Error> for AppError {
 impl From<occ_core::settings::SettingsError> for AppError {
     fn from(err: occ_core::settings::SettingsError) -> AppError {
         // The same kind the core gives a settings error, so the UI sees one name for it.
-        occ_core::Error::Settings(err).into()
+        let key = err.key().map(str::to_string);
+        AppError {
+            key,
+            ..occ_core::Error::Settings(err).into()
+        }
     }
 }
 
@@ -106,5 +114,6 @@ mod tests {
         });
         assert_eq!(err.kind, "settings");
         assert!(err.message.contains("`port`"), "{}", err.message);
+        assert_eq!(err.key.as_deref(), Some("port"));
     }
 }

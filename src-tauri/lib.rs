@@ -46,6 +46,7 @@ pub fn run() {
             commands::update,
             commands::remove_container,
             commands::get_settings,
+            commands::check_settings,
             commands::save_settings,
             commands::logs,
             commands::follow_logs,

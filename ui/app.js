@@ -379,14 +379,20 @@ function showWarnings(list) {
   show(ul, list.length > 0);
 }
 
-/** Live validation: errors and warnings as the user types. */
-function checkForm() {
-  const result = R.validateSettings(readForm(), ui.settings ?? {});
-  showFieldErrors(result.ok ? {} : result.errors);
-  if (result.ok) showWarnings(R.warnings(result.settings));
-  else showWarnings(R.warnings({ ...(ui.settings ?? {}), bind_address: $("bind-address").value }));
+let checks = 0; // answers to older checks than the last one are dropped
+
+/** Live validation as the user types: the app's validator answers (nothing is saved). */
+async function checkForm() {
   setText($("image-label"), $("image-mode").value === "build" ? "Local image tag" : "Image name");
-  return result;
+  if (ui.settings === null) return null;
+  const settings = R.settingsFromForm(readForm(), ui.settings);
+  const mine = ++checks;
+  const r = await call("check_settings", { settings });
+  if (mine !== checks || !r.ok) return null;
+  const { error, warnings } = r.value;
+  showFieldErrors(error && error.key && FIELDS[error.key] ? { [error.key]: R.errorMessage(error) } : {});
+  showWarnings(warnings ?? []);
+  return { settings, error };
 }
 
 async function saveSettings(event) {
@@ -394,25 +400,22 @@ async function saveSettings(event) {
   show($("settings-error"), false);
   setText($("settings-status"), "");
   if (ui.settings === null) return;
-  const result = checkForm();
-  if (!result.ok) {
-    const first = Object.keys(FIELDS).find((k) => result.errors[k]);
-    if (first) $(FIELDS[first]).focus();
-    return;
-  }
+  const settings = R.settingsFromForm(readForm(), ui.settings);
   ui.saving = true;
   schedule();
   try {
-    const saved = await invoke("save_settings", { settings: result.settings });
-    ui.settings = saved && typeof saved === "object" ? saved : result.settings;
+    const saved = await invoke("save_settings", { settings });
+    ui.settings = saved && typeof saved === "object" ? saved : settings;
     fillForm(ui.settings);
     setText($("settings-status"), "Saved.");
   } catch (error) {
-    setText($("settings-error"), R.errorMessage(error));
-    show($("settings-error"), true);
-    // If the error names a field we show, mark it too.
-    const key = error && typeof error === "object" ? error.key ?? error.field : undefined;
-    if (key && FIELDS[key]) showFieldErrors({ [key]: R.errorMessage(error) });
+    if (error && error.key && FIELDS[error.key]) {
+      showFieldErrors({ [error.key]: R.errorMessage(error) });
+      $(FIELDS[error.key]).focus();
+    } else {
+      setText($("settings-error"), R.errorMessage(error));
+      show($("settings-error"), true);
+    }
   } finally {
     ui.saving = false;
     schedule();

@@ -409,234 +409,30 @@ export function formatDuration(ms) {
 // ---------------------------------------------------------------------------
 // Settings
 
-/**
- * True for a dotted-quad IPv4 literal as Rust's `Ipv4Addr` parses it
- * (four decimal octets 0..255, no leading zeros).
- * @param {string} text
- */
-export function isIPv4(text) {
-  if (typeof text !== "string") return false;
-  const parts = text.split(".");
-  if (parts.length !== 4) return false;
-  return parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
-}
-
-/**
- * True for an IPv6 literal as Rust's `Ipv6Addr` parses it: up to eight
- * groups of 1-4 hex digits, one optional "::", optional trailing IPv4.
- * No brackets, no zone ("%eth0").
- * @param {string} text
- */
-export function isIPv6(text) {
-  if (typeof text !== "string" || text.length === 0 || text.length > 45) return false;
-  if (!/^[0-9A-Fa-f:.]+$/.test(text)) return false;
-  const halves = text.split("::");
-  if (halves.length > 2) return false;
-  const groupsOf = (part) => (part === "" ? [] : part.split(":"));
-  const head = groupsOf(halves[0]);
-  const tail = halves.length === 2 ? groupsOf(halves[1]) : [];
-  const all = head.concat(tail);
-  let count = 0;
-  for (let i = 0; i < all.length; i++) {
-    const g = all[i];
-    const last = i === all.length - 1;
-    if (last && g.includes(".")) {
-      if (!isIPv4(g)) return false;
-      count += 2;
-    } else if (/^[0-9A-Fa-f]{1,4}$/.test(g)) {
-      count += 1;
-    } else {
-      return false;
-    }
-  }
-  // A trailing IPv4 must end the address: not allowed in `head` when "::" follows.
-  if (halves.length === 2 && head.some((g) => g.includes("."))) return false;
-  return halves.length === 2 ? count <= 7 : count === 8;
-}
-
-/**
- * True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (::ffff:127.x.y.z).
- * @param {string} address
- */
-export function isLoopback(address) {
-  if (typeof address !== "string") return false;
-  const a = address.trim().toLowerCase();
-  if (isIPv4(a)) return a.startsWith("127.");
-  if (!isIPv6(a)) return false;
-  if (expandIPv6(a) === "0000:0000:0000:0000:0000:0000:0000:0001") return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  return mapped !== null && mapped[1].startsWith("127.");
-}
-
-function expandIPv6(a) {
-  if (a.includes(".")) return a; // only used for ::1 detection
-  const [h, t] = a.includes("::") ? a.split("::") : [a, null];
-  const head = h ? h.split(":") : [];
-  const tail = t ? t.split(":") : [];
-  const zeros = t === null ? [] : Array(8 - head.length - tail.length).fill("0");
-  return head.concat(zeros, tail).map((g) => g.padStart(4, "0")).join(":");
-}
-
-function isUnspecified(address) {
-  const a = address.trim().toLowerCase();
-  return a === "0.0.0.0" || (isIPv6(a) && /^[0:]+$/.test(a));
-}
-
-// distribution/reference grammar (the one Docker uses):
-//   domain    := host [":" port]         host: dotted names, IPv4, [IPv6]
-//   path      := component ("/" component)*   component: [a-z0-9]+ ((\.|_|__|-+)[a-z0-9]+)*
-//   tag       := [\w][\w.-]{0,127}
-//   digest    := algorithm ":" hex
-const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-const DOMAIN_RE = new RegExp(
-  `^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]+)?$`,
-);
-const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const DIGEST_LENGTHS = { sha256: 64, sha384: 96, sha512: 128 };
-
-/**
- * Checks a Docker image reference; returns null when valid, else the reason.
- * Accepts "opencode-cloud:local", "ubuntu", "ghcr.io/org/app:1.2",
- * "localhost:5000/app", "repo@sha256:<64 hex>", "repo:tag@sha256:<64 hex>".
- * @param {string} ref
- * @returns {string|null}
- */
-export function imageReferenceError(ref) {
-  if (typeof ref !== "string" || ref.trim() === "") return "Enter an image name, e.g. opencode-cloud:local.";
-  if (/\s/.test(ref)) return "An image name cannot contain spaces.";
-  let rest = ref;
-  const at = rest.indexOf("@");
-  if (at !== -1) {
-    const digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    const m = /^([a-z0-9]+):([a-f0-9]+)$/.exec(digest);
-    if (!m || DIGEST_LENGTHS[m[1]] === undefined || DIGEST_LENGTHS[m[1]] !== m[2].length) {
-      return "The digest after @ must look like sha256: followed by 64 lower-case hex digits.";
-    }
-  }
-  // A tag is after the last ":" that comes after the last "/".
-  const lastSlash = rest.lastIndexOf("/");
-  const colon = rest.indexOf(":", lastSlash + 1);
-  let name = rest;
-  if (colon !== -1) {
-    const tag = rest.slice(colon + 1);
-    name = rest.slice(0, colon);
-    if (!TAG_RE.test(tag)) {
-      return "The tag after : may use letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-').";
-    }
-  }
-  if (name === "") return "Enter an image name before the tag or digest.";
-  if (name.length > 255) return "An image name is at most 255 characters long.";
-  const parts = name.split("/");
-  // The first part is a registry host when it has a "." or ":" or is "localhost".
-  // (Docker also takes an upper-case first part for a host; here "Org/app" is
-  // reported as an upper-case repository, which is what the user meant.)
-  if (parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === "localhost")) {
-    const domain = parts.shift();
-    if (!DOMAIN_RE.test(domain)) return `"${domain}" is not a valid registry host[:port].`;
-  }
-  for (const part of parts) {
-    if (part === "") return "An image name cannot have empty parts (\"//\" or a leading/trailing \"/\").";
-    if (/[A-Z]/.test(part)) return "The repository name must be lower case.";
-    if (!PATH_COMPONENT_RE.test(part)) {
-      return `"${part}" is not a valid repository name part: use lower-case letters, digits and single '.', '_' or '-' separators.`;
-    }
-  }
-  return null;
-}
-
 function toBool(value) {
   return value === true || value === "true" || value === "on" || value === 1;
 }
 
 /**
- * Validates the settings form for instant feedback (Rust validates again).
- *
- * `form` holds the form fields: { port (string or number), bind_address,
- * image, image_mode, stop_on_quit, start_at_login }. `base` is the Settings
- * object from `get_settings`: every key of it that the form does not edit
- * (instance, image_sources, env, build_context, …) is kept as it was.
- *
+ * The Settings object the form describes: `base` (from `get_settings`) with the
+ * form's fields over it. Only types are converted (a port of digits becomes a
+ * number); whether the values are valid is the app's to say (`check_settings`).
  * @param {object} form
  * @param {object} [base]
- * @returns {{ok:true, settings:object} | {ok:false, errors:Object<string,string>}}
+ * @returns {object}
  */
-export function validateSettings(form, base = {}) {
+export function settingsFromForm(form, base = {}) {
   const f = form ?? {};
-  const errors = {};
-
-  const portText = typeof f.port === "number" ? String(f.port) : String(f.port ?? "").trim();
-  let port = null;
-  if (!/^[0-9]+$/.test(portText)) {
-    errors.port = "Enter a port number between 1 and 65535.";
-  } else {
-    port = Number(portText);
-    if (port < 1 || port > 65535) errors.port = "The port must be between 1 and 65535.";
-  }
-
-  const bind = String(f.bind_address ?? "").trim();
-  if (bind === "") {
-    errors.bind_address = "Enter an IP address, e.g. 127.0.0.1.";
-  } else if (/^\[.*\]$/.test(bind)) {
-    errors.bind_address = "Write the IPv6 address without brackets, e.g. ::1.";
-  } else if (!isIPv4(bind) && !isIPv6(bind)) {
-    errors.bind_address = "Enter an IPv4 or IPv6 address, e.g. 127.0.0.1 or ::1 (not a host name).";
-  }
-
-  const image = String(f.image ?? "").trim();
-  const imageError = imageReferenceError(image);
-  if (imageError) errors.image = imageError;
-
-  const mode = String(f.image_mode ?? "").trim();
-  if (mode !== "pull" && mode !== "build") errors.image_mode = 'Choose "pull" or "build".';
-
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  const portText = String(f.port ?? "").trim();
   return {
-    ok: true,
-    settings: {
-      ...base,
-      port,
-      bind_address: bind,
-      image,
-      image_mode: mode,
-      stop_on_quit: toBool(f.stop_on_quit),
-      start_at_login: toBool(f.start_at_login),
-    },
+    ...base,
+    port: /^[0-9]{1,9}$/.test(portText) ? Number(portText) : portText,
+    bind_address: String(f.bind_address ?? "").trim(),
+    image: String(f.image ?? "").trim(),
+    image_mode: String(f.image_mode ?? "").trim(),
+    stop_on_quit: toBool(f.stop_on_quit),
+    start_at_login: toBool(f.start_at_login),
   };
-}
-
-/**
- * Warnings about valid but risky settings, to show next to the form.
- * @param {object} settings
- * @returns {{key:string, message:string}[]}
- */
-export function warnings(settings) {
-  const out = [];
-  if (!settings || typeof settings !== "object") return out;
-  const bind = typeof settings.bind_address === "string" ? settings.bind_address.trim() : "";
-  if (bind !== "" && (isIPv4(bind) || isIPv6(bind)) && !isLoopback(bind)) {
-    const where = isUnspecified(bind)
-      ? `${bind} listens on every network interface`
-      : `${bind} is not a loopback address`;
-    const env = Array.isArray(settings.env) ? settings.env : [];
-    const hasPassword = env.some(
-      (e) => typeof e === "string" && /^OPENCODE_SERVER_PASSWORD=.+/.test(e),
-    );
-    out.push({
-      key: "bind_address",
-      message: hasPassword
-        ? `${where}: the opencode session is reachable from the network, protected by OPENCODE_SERVER_PASSWORD.`
-        : `${where}: the opencode session is reachable from the network. A password is required: add OPENCODE_SERVER_PASSWORD=… to "env" in settings.json.`,
-    });
-  }
-  if (typeof settings.port === "number" && settings.port > 0 && settings.port < 1024) {
-    out.push({
-      key: "port",
-      message: `Port ${settings.port} is a privileged port: some systems refuse to publish it.`,
-    });
-  }
-  return out;
 }
 
 /**

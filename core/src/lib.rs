@@ -16,6 +16,7 @@ pub mod logs;
 pub mod progress;
 pub mod reference;
 pub mod settings;
+pub mod settings_warnings;
 pub mod status;
 pub mod view;
 pub mod volume;

@@ -36,6 +36,16 @@ pub enum SettingsError {
     },
 }
 
+impl SettingsError {
+    /// The setting the error is about, when it is about one (for the window's field).
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            SettingsError::Invalid { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ImageMode {

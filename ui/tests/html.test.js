@@ -64,7 +64,8 @@ test("app.js imports render.js and uses the global Tauri API only", () => {
 test("commands app.js invokes are in the contract", () => {
   const contract = new Set([
     "snapshot", "start", "stop", "restart", "pull", "build", "update", "remove_container",
-    "get_settings", "save_settings", "logs", "follow_logs", "unfollow_logs", "open_in_browser",
+    "get_settings", "check_settings", "save_settings", "logs", "follow_logs", "unfollow_logs",
+    "open_in_browser",
   ]);
   const invoked = [
     ...[...app.matchAll(/invoke\("([a-z_]+)"/g)].map((m) => m[1]),
@@ -73,10 +74,11 @@ test("commands app.js invokes are in the contract", () => {
   assert.ok(invoked.length >= 10);
   for (const name of invoked) assert.ok(contract.has(name), `unknown command ${name}`);
   for (const name of ["snapshot", "start", "stop", "restart", "update", "remove_container",
-    "get_settings", "save_settings", "logs", "follow_logs", "unfollow_logs", "open_in_browser"]) {
+    "get_settings", "check_settings", "save_settings", "logs", "follow_logs", "unfollow_logs",
+    "open_in_browser"]) {
     assert.ok(invoked.includes(name), `never invokes ${name}`);
   }
-  assert.match(app, /invoke\("save_settings", \{ settings: /);
+  assert.match(app, /invoke\("save_settings", \{ settings \}\)/);
   assert.match(app, /call\("logs", \{ lines: 200 \}\)/);
 });
 

@@ -14,11 +14,7 @@ import {
   formatBytes,
   formatDuration,
   healthLabel,
-  imageReferenceError,
   initialOperationView,
-  isIPv4,
-  isIPv6,
-  isLoopback,
   layerRows,
   operationLabel,
   operationSummary,
@@ -27,8 +23,7 @@ import {
   percent,
   removeConfirmText,
   replayProgress,
-  validateSettings,
-  warnings,
+  settingsFromForm,
 } from "../render.js";
 
 // ---------------------------------------------------------------------------
@@ -432,193 +427,9 @@ test("appendCapped", () => {
 });
 
 // ---------------------------------------------------------------------------
-// addresses and image references
+// settings form (validity is the app's to say: check_settings)
 
-test("isIPv4", () => {
-  for (const ok of ["127.0.0.1", "0.0.0.0", "255.255.255.255", "192.168.1.20", "10.0.0.1"]) {
-    assert.equal(isIPv4(ok), true, ok);
-  }
-  for (const bad of ["256.0.0.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.-4", "a.b.c.d", "", " 1.2.3.4", "localhost", "1..2.3"]) {
-    assert.equal(isIPv4(bad), false, bad);
-  }
-});
-
-test("isIPv6", () => {
-  for (const ok of ["::1", "::", "fe80::1", "2001:db8::8a2e:370:7334", "2001:0db8:0000:0000:0000:ff00:0042:8329",
-    "::ffff:192.168.1.1", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "64:ff9b::192.0.2.33", "FE80::ABCD"]) {
-    assert.equal(isIPv6(ok), true, ok);
-  }
-  for (const bad of ["[::1]", ":::", "1::2::3", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "12345::", "g::1",
-    "fe80::1%eth0", "1.2.3.4::", "::1.2.3", "1:2:3:4:5:6:7:8::", "", "127.0.0.1", ":1::"]) {
-    assert.equal(isIPv6(bad), false, bad);
-  }
-});
-
-test("isLoopback", () => {
-  assert.equal(isLoopback("127.0.0.1"), true);
-  assert.equal(isLoopback("127.1.2.3"), true);
-  assert.equal(isLoopback("::1"), true);
-  assert.equal(isLoopback("0:0:0:0:0:0:0:1"), true);
-  assert.equal(isLoopback("::ffff:127.0.0.1"), true);
-  assert.equal(isLoopback("0.0.0.0"), false);
-  assert.equal(isLoopback("::"), false);
-  assert.equal(isLoopback("192.168.1.2"), false);
-  assert.equal(isLoopback("nonsense"), false);
-});
-
-test("imageReferenceError accepts valid references", () => {
-  for (const ok of [
-    "opencode-cloud:local",
-    "ubuntu",
-    "library/ubuntu:24.04",
-    "ghcr.io/opencode-cloud/opencode-cloud:latest",
-    "docker.io/opencodecloud/opencode-cloud:latest",
-    "localhost:5000/app",
-    "localhost/app:dev",
-    "registry.example.com:8443/team/sub/app:v1.2.3-rc_1",
-    "my_app__x/a.b-c",
-    "app:Latest",
-    `app@sha256:${"a".repeat(64)}`,
-    `ghcr.io/org/app:1.0@sha256:${"0123456789abcdef".repeat(4)}`,
-    "localhost:5000",
-  ]) {
-    assert.equal(imageReferenceError(ok), null, ok);
-  }
-});
-
-test("imageReferenceError rejects invalid references with a reason", () => {
-  const cases = {
-    "": /Enter an image name/,
-    "my image": /spaces/,
-    "OpenCode": /lower case/,
-    "ghcr.io/Org/app": /lower case/,
-    "app:": /tag/,
-    "app:-bad": /tag/,
-    [`app:${"t".repeat(129)}`]: /tag/,
-    "app@sha256:abc": /digest/,
-    [`app@sha256:${"A".repeat(64)}`]: /digest/,
-    [`app@md5:${"a".repeat(32)}`]: /digest/,
-    "a//b": /empty parts/,
-    "/app": /empty parts/,
-    "app/": /empty parts/,
-    "app-": /not a valid repository name part/,
-    "a..b": /not a valid repository name part/,
-    "-reg.io/app": /registry host/,
-    ":tag": /before the tag/,
-  };
-  for (const [ref, reason] of Object.entries(cases)) {
-    const err = imageReferenceError(ref);
-    assert.notEqual(err, null, `should reject ${JSON.stringify(ref)}`);
-    assert.match(err, reason, ref);
-  }
-  assert.match(imageReferenceError(null), /Enter an image name/);
-  assert.match(imageReferenceError("a".repeat(256)), /255/);
-});
-
-// ---------------------------------------------------------------------------
-// validateSettings / warnings / formFromSettings
-
-const FORM = {
-  port: "3000",
-  bind_address: "127.0.0.1",
-  image: "opencode-cloud:local",
-  image_mode: "pull",
-  stop_on_quit: false,
-  start_at_login: true,
-};
-
-test("validateSettings accepts a good form and keeps unknown keys", () => {
-  const base = deepFreeze(structuredClone({ ...SETTINGS, future_key: { a: 1 } }));
-  const r = validateSettings({ ...FORM, port: " 8080 ", image: " ghcr.io/x/y:1 " }, base);
-  assert.equal(r.ok, true);
-  assert.deepEqual(r.settings, {
-    ...SETTINGS,
-    future_key: { a: 1 },
-    port: 8080,
-    image: "ghcr.io/x/y:1",
-    start_at_login: true,
-  });
-  assert.deepEqual(r.settings.image_sources, SETTINGS.image_sources);
-  assert.deepEqual(r.settings.env, ["KEY=value"]);
-  assert.equal(r.settings.instance, "opencode-cloud");
-  assert.equal(r.settings.build_context, null);
-  assert.equal(typeof r.settings.port, "number");
-  // numbers are fine too, and base is optional
-  const r2 = validateSettings({ ...FORM, port: 65535, bind_address: "::", image_mode: "build" });
-  assert.equal(r2.ok, true);
-  assert.equal(r2.settings.port, 65535);
-  assert.equal(r2.settings.bind_address, "::");
-  assert.equal(r2.settings.image_mode, "build");
-  assert.equal(r2.settings.stop_on_quit, false);
-});
-
-test("validateSettings rejects bad ports", () => {
-  for (const port of ["0", "65536", "-1", "3000.5", "", "abc", "1e3", null, 70000, 0]) {
-    const r = validateSettings({ ...FORM, port }, SETTINGS);
-    assert.equal(r.ok, false, String(port));
-    assert.ok(r.errors.port, String(port));
-    assert.deepEqual(Object.keys(r.errors), ["port"]);
-  }
-  assert.equal(validateSettings({ ...FORM, port: "1" }).ok, true);
-});
-
-test("validateSettings rejects bad bind addresses", () => {
-  for (const bind_address of ["localhost", "", "300.1.1.1", "1.2.3", "example.com", "::g"]) {
-    const r = validateSettings({ ...FORM, bind_address }, SETTINGS);
-    assert.equal(r.ok, false, bind_address);
-    assert.ok(r.errors.bind_address, bind_address);
-  }
-  assert.match(validateSettings({ ...FORM, bind_address: "[::1]" }).errors.bind_address, /without brackets/);
-  assert.equal(validateSettings({ ...FORM, bind_address: "::1" }).ok, true);
-  assert.equal(validateSettings({ ...FORM, bind_address: "0.0.0.0" }).ok, true);
-});
-
-test("validateSettings rejects bad images and modes, collecting every error", () => {
-  const r = validateSettings({ port: "99999", bind_address: "nope", image: "Bad Image", image_mode: "docker" }, SETTINGS);
-  assert.equal(r.ok, false);
-  assert.deepEqual(Object.keys(r.errors).sort(), ["bind_address", "image", "image_mode", "port"]);
-  assert.match(r.errors.image, /spaces/);
-  assert.equal(validateSettings({ ...FORM, image: "UPPER/case" }).ok, false);
-  assert.equal(validateSettings({ ...FORM, image_mode: "" }).errors.image_mode, 'Choose "pull" or "build".');
-  assert.equal(validateSettings(null).ok, false);
-});
-
-test("warnings: non-loopback bind address needs a password", () => {
-  assert.deepEqual(warnings(SETTINGS), []);
-  assert.deepEqual(warnings({ ...SETTINGS, bind_address: "::1" }), []);
-  assert.deepEqual(warnings({ ...SETTINGS, bind_address: "127.0.0.2" }), []);
-
-  const open = warnings({ ...SETTINGS, bind_address: "0.0.0.0" });
-  assert.equal(open.length, 1);
-  assert.equal(open[0].key, "bind_address");
-  assert.match(open[0].message, /every network interface/);
-  assert.match(open[0].message, /reachable from the network/);
-  assert.match(open[0].message, /OPENCODE_SERVER_PASSWORD=/);
-  assert.match(open[0].message, /required/);
-
-  const lan = warnings({ ...SETTINGS, bind_address: "192.168.1.20" });
-  assert.match(lan[0].message, /192\.168\.1\.20 is not a loopback address/);
-
-  const protectedOpen = warnings({ ...SETTINGS, bind_address: "::", env: ["OPENCODE_SERVER_PASSWORD=s3cret"] });
-  assert.equal(protectedOpen.length, 1);
-  assert.match(protectedOpen[0].message, /protected by OPENCODE_SERVER_PASSWORD/);
-  assert.doesNotMatch(protectedOpen[0].message, /s3cret/);
-  // an empty password does not count
-  assert.match(warnings({ ...SETTINGS, bind_address: "::", env: ["OPENCODE_SERVER_PASSWORD="] })[0].message, /required/);
-
-  // invalid addresses are validateSettings' business, not a warning
-  assert.deepEqual(warnings({ ...SETTINGS, bind_address: "nonsense" }), []);
-  assert.deepEqual(warnings(null), []);
-});
-
-test("warnings: privileged port", () => {
-  const w = warnings({ ...SETTINGS, port: 80 });
-  assert.equal(w.length, 1);
-  assert.equal(w[0].key, "port");
-  assert.match(w[0].message, /Port 80/);
-});
-
-test("formFromSettings round-trips through validateSettings", () => {
+test("formFromSettings and settingsFromForm round-trip, keeping keys the form does not edit", () => {
   const form = formFromSettings(SETTINGS);
   assert.deepEqual(form, {
     port: "3000",
@@ -628,10 +439,17 @@ test("formFromSettings round-trips through validateSettings", () => {
     stop_on_quit: false,
     start_at_login: false,
   });
-  const r = validateSettings(form, SETTINGS);
-  assert.equal(r.ok, true);
-  assert.deepEqual(r.settings, SETTINGS);
+  assert.deepEqual(settingsFromForm(form, SETTINGS), SETTINGS);
   assert.deepEqual(formFromSettings(null).port, "");
+});
+
+test("settingsFromForm converts types only and leaves judging to the app", () => {
+  const s = settingsFromForm({ ...formFromSettings(SETTINGS), port: " 70000 ", image: " x " }, SETTINGS);
+  assert.equal(s.port, 70000);
+  assert.equal(s.image, "x");
+  // Not a number: passed on as typed, so the app names the key in its answer.
+  assert.equal(settingsFromForm({ port: "30a" }).port, "30a");
+  assert.equal(settingsFromForm({ stop_on_quit: "on" }).stop_on_quit, true);
 });
 
 test("removeConfirmText says the volumes are kept", () => {
