@@ -101,22 +101,20 @@ def test_pull_finished_notice_says_how_long(cfg, launch, names, desktop):
 
 def test_pull_failed_notices_name_every_source(cfg, launch, names, desktop):
     sources = [cfg.remote(f"127.0.0.1:{engine.free_port()}") for _ in range(2)]
+    # Start falls back to building when no source has the image; this build fails at `exit 7`.
     app = launch(base_settings(names, image=names.image(), image_mode="pull",
-                               image_sources=sources))
+                               image_sources=sources, build_context=str(cfg.failing_context)))
     w = app.window
     w.wait_state("Not created yet")
 
     mark = len(desktop.notifications)
     w.click("start")
     failed = desktop.wait_notification(mark, "Could not start opencode", timeout=60)
-    assert failed.body.startswith("Could not pull the image from any source: "), failed.body
-    for source in sources:
-        assert f"{source} (" in failed.body, failed.body
-    # The notice is the window's message, cut short enough for a bubble.
+    assert failed.body.startswith("The image build failed at step "), failed.body
+    # The window says why it built, and which sources failed.
     w.wait("the error banner", lambda: w.shown("error"))
-    message = w.text("error-message")
-    assert len(failed.body) <= 300 and message.startswith(failed.body.removesuffix("…")), \
-        (failed.body, message)
+    assert all(f"Could not pull {source}:" in w.text("failed-sources") for source in sources), \
+        w.text("failed-sources")
 
     mark = len(desktop.notifications)
     refused = w.invoke("pull")

@@ -38,6 +38,8 @@ struct Published {
     current: Option<Current>,
     last_error: Option<AppError>,
     notifier: Notifier,
+    /// What loading the settings changed in the file (said once, at launch).
+    notices: Vec<String>,
 }
 
 struct Current {
@@ -52,6 +54,7 @@ pub struct Snapshot {
     view: StatusView,
     operation: Option<OperationView>,
     last_error: Option<AppError>,
+    notices: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -130,7 +133,13 @@ impl Hub {
                 events: c.events.iter().cloned().collect(),
             }),
             last_error: p.last_error.clone(),
+            notices: p.notices.clone(),
         }
+    }
+
+    /// What loading the settings changed in the file; the window shows it in the snapshot.
+    pub fn set_notices(&self, notices: Vec<String>) {
+        self.lock().notices = notices;
     }
 
     pub fn set_last_error(&self, error: AppError) {

@@ -64,10 +64,19 @@ pub fn run() {
 
 fn setup(app: &mut App) -> tauri::Result<()> {
     let handle = app.handle().clone();
-    let loaded = SettingsFile::from_env().load().map_err(AppError::from);
+    let loaded = SettingsFile::from_env()
+        .load_migrating()
+        .map_err(AppError::from);
+    // Said once: the file is saved without what was migrated.
+    let notices = loaded.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
+    for notice in &notices {
+        eprintln!("opencode-cloud: {notice}");
+    }
+    let loaded = loaded.map(|(settings, _)| settings);
     // A broken file is reported, never overwritten; the defaults keep the tray useful.
     let settings = loaded.clone().unwrap_or_default();
     let hub = hub::Hub::new(handle.clone(), settings.clone());
+    hub.set_notices(notices);
     // The tray exists before any task can publish, so no refresh is lost.
     let model = tray::menu_model(&occ_core::status_view(None, None), settings.stop_on_quit);
     hub.attach_tray(tray::Tray::build(&handle, &model)?);

@@ -547,6 +547,16 @@ async function main() {
       skip = R.overlapLength(events, live);
     }
     if (snapshot.last_error) showError(snapshot.last_error);
+    // What loading the settings changed in the file, said once per launch.
+    const notices = snapshot.notices ?? [];
+    $("notices").replaceChildren(
+      ...notices.map((text) => {
+        const p = document.createElement("p");
+        p.textContent = text;
+        return p;
+      }),
+    );
+    show($("notices"), notices.length > 0);
   }
   for (const { name, payload } of queued) {
     if (name === "progress" && skip > 0) {

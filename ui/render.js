@@ -445,7 +445,7 @@ export function formFromSettings(settings) {
     port: s.port === undefined || s.port === null ? "" : String(s.port),
     bind_address: s.bind_address ?? "",
     image: s.image ?? "",
-    image_mode: s.image_mode === "build" ? "build" : "pull",
+    image_mode: s.image_mode === "pull" ? "pull" : "build",
     stop_on_quit: s.stop_on_quit === true,
     start_at_login: s.start_at_login === true,
   };

@@ -48,22 +48,38 @@ pub struct StartReport {
     pub created_container: bool,
 }
 
-/// Pulls or builds the image per `settings.image_mode`; returns its id.
+/// What the user is told when pull mode has no source to pull from.
+pub const NO_SOURCE_MESSAGE: &str =
+    "No prebuilt image configured: building it here, this takes a few minutes";
+/// What the user is told when every pull source failed.
+pub const NO_SOURCE_HAD_IT_MESSAGE: &str =
+    "No source had the image: building it here, this takes a few minutes";
+
+/// Pulls or builds the image per `settings.image_mode`; returns its id. Pull mode builds when no
+/// source is set or every source failed (a stage says which), so Start works with no settings.
 pub async fn refresh_image(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Result<String> {
-    match settings.image_mode {
-        ImageMode::Pull => {
-            image::pull(engine, &settings.image_sources, &settings.image, sink).await?;
-            image::local_image_id(engine, &settings.image)
-                .await?
-                .ok_or_else(|| Error::ImageMissing {
-                    image: settings.image.clone(),
-                })
-        }
-        ImageMode::Build => {
-            let source = BuildSource::from_setting(settings.build_context.as_deref());
-            image::build(engine, &source, &settings.image, sink).await
-        }
+    if settings.image_mode == ImageMode::Pull {
+        let why = if settings.image_sources.is_empty() {
+            NO_SOURCE_MESSAGE
+        } else {
+            match image::pull(engine, &settings.image_sources, &settings.image, sink).await {
+                Ok(_) => {
+                    return image::local_image_id(engine, &settings.image)
+                        .await?
+                        .ok_or_else(|| Error::ImageMissing {
+                            image: settings.image.clone(),
+                        })
+                }
+                Err(Error::PullFailed { .. }) => NO_SOURCE_HAD_IT_MESSAGE,
+                Err(e) => return Err(e),
+            }
+        };
+        sink(Progress::Stage {
+            message: why.to_string(),
+        });
     }
+    let source = BuildSource::from_setting(settings.build_context.as_deref());
+    image::build(engine, &source, &settings.image, sink).await
 }
 
 /// Brings the instance up and waits until it answers.

@@ -13,6 +13,13 @@ pub const FILE_NAME: &str = "settings.json";
 /// opencode turns on HTTP basic auth when this is set in its environment.
 pub const PASSWORD_ENV: &str = "OPENCODE_SERVER_PASSWORD";
 
+/// Pull sources that earlier versions put in every settings file although nothing was ever
+/// published there; [`SettingsFile::load_migrating`] drops them once.
+pub const RETIRED_SOURCES: [&str; 2] = [
+    "ghcr.io/opencode-cloud/opencode-cloud:latest",
+    "docker.io/opencodecloud/opencode-cloud:latest",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SettingsError {
@@ -83,11 +90,10 @@ impl Default for Settings {
             port: 3000,
             bind_address: IpAddr::from([127, 0, 0, 1]),
             image: "opencode-cloud:local".into(),
-            image_sources: vec![
-                "ghcr.io/opencode-cloud/opencode-cloud:latest".into(),
-                "docker.io/opencodecloud/opencode-cloud:latest".into(),
-            ],
-            image_mode: ImageMode::Pull,
+            // Nothing is published under a name we could default to: build here unless the user
+            // names a source (their own mirror or registry).
+            image_sources: Vec::new(),
+            image_mode: ImageMode::Build,
             build_context: None,
             env: Vec::new(),
             stop_on_quit: false,
@@ -114,12 +120,6 @@ impl Settings {
             ));
         }
         crate::reference::validate(&self.image).map_err(|r| invalid("image", r))?;
-        if self.image_mode == ImageMode::Pull && self.image_sources.is_empty() {
-            return Err(invalid(
-                "image_sources",
-                "is empty, so there is nothing to pull from; add a source or set image_mode to build",
-            ));
-        }
         for source in &self.image_sources {
             crate::reference::validate(source)
                 .map_err(|r| invalid("image_sources", format!("entry {source:?} {r}")))?;
@@ -365,6 +365,30 @@ fn validate_env_entry(entry: &str) -> Result<(), String> {
     }
 }
 
+/// The file's text with retired values taken out, when there were any, and what was done.
+fn migrate(text: &str) -> (Option<String>, Vec<String>) {
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str::<serde_json::Value>(text)
+    else {
+        return (None, Vec::new());
+    };
+    let mut notices = Vec::new();
+    if let Some(serde_json::Value::Array(sources)) = map.get_mut("image_sources") {
+        let before = sources.len();
+        sources.retain(|s| !s.as_str().is_some_and(|s| RETIRED_SOURCES.contains(&s)));
+        if sources.len() != before {
+            notices.push(format!(
+                "Removed {} from image_sources: nothing is published there. The image is built \
+                 here unless you add a source of your own.",
+                RETIRED_SOURCES.join(" and ")
+            ));
+        }
+    }
+    if notices.is_empty() {
+        return (None, notices);
+    }
+    (serde_json::to_string(&map).ok(), notices)
+}
+
 /// The folder that holds `settings.json`.
 pub fn config_dir() -> PathBuf {
     match std::env::var_os(CONFIG_DIR_ENV).filter(|v| !v.is_empty()) {
@@ -395,13 +419,34 @@ impl SettingsFile {
         &self.path
     }
 
-    /// The settings in the file, or the defaults when there is no file yet.
+    /// The settings in the file, or the defaults when there is no file yet. Migrates the file
+    /// first (see [`SettingsFile::load_migrating`]); what it says about that is dropped here.
     pub fn load(&self) -> Result<Settings, SettingsError> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(text) => Settings::from_json(&text, &self.path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-            Err(e) => Err(self.io_error("read", e)),
+        self.load_migrating().map(|(settings, _)| settings)
+    }
+
+    /// Like [`SettingsFile::load`], and also returns one sentence per change made to the file
+    /// on the way. The file is saved right after, so each sentence is said once.
+    pub fn load_migrating(&self) -> Result<(Settings, Vec<String>), SettingsError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Settings::default(), Vec::new()))
+            }
+            Err(e) => return Err(self.io_error("read", e)),
+        };
+        let (migrated, notices) = migrate(&text);
+        let Some(migrated) = migrated else {
+            return Settings::from_json(&text, &self.path).map(|s| (s, notices));
+        };
+        // A file that is broken for another reason (a key given twice) is reported as it is,
+        // and not rewritten.
+        if let Err(e @ SettingsError::Parse { .. }) = Settings::from_json(&text, &self.path) {
+            return Err(e);
         }
+        let settings = Settings::from_json(&migrated, &self.path)?;
+        self.save(&settings)?;
+        Ok((settings, notices))
     }
 
     /// Validates, then replaces the file atomically (write a sibling, then rename).

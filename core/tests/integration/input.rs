@@ -249,24 +249,25 @@ async fn the_password_reaches_the_container_and_no_status_error_or_progress_text
             .await
             .expect_err("no engine"),
     );
-    let mut unpullable = t.settings.clone();
-    unpullable.image = format!("occ-test-absent:{}", std::process::id());
-    unpullable.image_mode = occ_core::settings::ImageMode::Pull;
-    unpullable.image_sources = vec![format!("127.0.0.1:{}/absent:1", common::free_port())];
-    errors.push(
-        container::start(&engine, &unpullable, &mut record)
-            .await
-            .expect_err("nothing to pull"),
-    );
     let failing = tempfile::tempdir().unwrap();
     std::fs::write(
         failing.path().join("Dockerfile"),
         format!("FROM {}\nRUN env && exit 7\n", common::test_image()),
     )
     .unwrap();
+    // No source has it, and the build it falls back to fails.
+    let mut unpullable = t.settings.clone();
+    unpullable.image = format!("occ-test-absent:{}", std::process::id());
+    unpullable.image_mode = occ_core::settings::ImageMode::Pull;
+    unpullable.image_sources = vec![format!("127.0.0.1:{}/absent:1", common::free_port())];
+    unpullable.build_context = Some(failing.path().into());
+    errors.push(
+        container::start(&engine, &unpullable, &mut record)
+            .await
+            .expect_err("nothing to pull"),
+    );
     let mut unbuildable = unpullable.clone();
     unbuildable.image_mode = occ_core::settings::ImageMode::Build;
-    unbuildable.build_context = Some(failing.path().into());
     errors.push(
         container::start(&engine, &unbuildable, &mut record)
             .await
@@ -283,7 +284,7 @@ async fn the_password_reaches_the_container_and_no_status_error_or_progress_text
         [
             "port_in_use",
             "daemon_not_running",
-            "pull_failed",
+            "build_failed",
             "build_failed"
         ]
     );

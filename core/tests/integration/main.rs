@@ -6,6 +6,7 @@ mod build;
 mod cli;
 mod common;
 mod concurrency;
+mod defaults;
 mod errors;
 mod faults;
 mod input;

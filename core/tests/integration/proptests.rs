@@ -277,9 +277,7 @@ fn crosses_ok(fields: &BTreeMap<String, (Value, bool)>) -> bool {
                 .is_some_and(|p| !p.is_empty())
         })
     });
-    let pulls = get("image_mode") == "pull";
-    let no_sources = get("image_sources").as_array().is_some_and(Vec::is_empty);
-    (loopback || password) && !(pulls && no_sources)
+    loopback || password
 }
 
 fn path_component() -> impl Strategy<Value = String> {
@@ -433,7 +431,7 @@ proptest! {
                 }
             }
             (Err(SettingsError::Invalid { key, .. }), true, false) => {
-                prop_assert!(key == "bind_address" || key == "image_sources", "{outcome:?}");
+                prop_assert!(key == "bind_address", "{outcome:?}");
             }
             (Err(SettingsError::Invalid { key, reason }), false, true) => {
                 prop_assert!(bad.contains(&key.as_str()), "{key}: {reason}; bad: {bad:?}");

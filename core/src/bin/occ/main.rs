@@ -107,10 +107,14 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<ExitCode, Error> {
     let file = SettingsFile::from_env();
+    // Said once: the file is saved without what was migrated.
+    let (settings, notices) = file.load_migrating()?;
+    for notice in notices {
+        eprintln!("note: {notice}");
+    }
     if let Command::Config { action } = command {
         return config(&file, action);
     }
-    let settings = file.load()?;
     if let Command::Status { json } = command {
         return status(&settings, json).await;
     }
