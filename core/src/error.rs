@@ -73,6 +73,16 @@ pub enum Error {
         message: String,
     },
 
+    #[error(
+        "{volume} is not a volume of instance {instance}, so it was left alone; this instance's \
+         volumes are {ours}."
+    )]
+    NotOurVolume {
+        volume: String,
+        instance: String,
+        ours: String,
+    },
+
     #[error("Docker could not {action} volume {volume}: {message}")]
     Volume {
         action: &'static str,
@@ -155,6 +165,7 @@ impl Error {
             Error::BuildFailed { .. } => "build_failed",
             Error::BuildContext { .. } => "build_context",
             Error::Container { .. } => "container",
+            Error::NotOurVolume { .. } => "not_our_volume",
             Error::Volume { .. } => "volume",
             Error::HealthTimeout { .. } => "health_timeout",
             Error::ExitedWhileStarting { .. } => "exited_while_starting",

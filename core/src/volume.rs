@@ -49,9 +49,18 @@ pub async fn exists(engine: &Engine, name: &str) -> Result<bool> {
     }
 }
 
-/// Deletes the named volumes and everything in them; returns those that existed. Fails while a
-/// container uses them. Only an explicit user request naming the volumes should get here.
-pub async fn remove(engine: &Engine, names: &[String]) -> Result<Vec<String>> {
+/// Deletes the named volumes of this instance and everything in them; returns those that
+/// existed. Refuses, deleting nothing, when a name is not one of this instance's volumes, and
+/// fails while a container uses them. Only an explicit request naming the volumes gets here.
+pub async fn remove(engine: &Engine, settings: &Settings, names: &[String]) -> Result<Vec<String>> {
+    let ours: Vec<String> = settings.volumes().into_iter().map(|(n, _)| n).collect();
+    if let Some(stranger) = names.iter().find(|n| !ours.contains(n)) {
+        return Err(Error::NotOurVolume {
+            volume: stranger.clone(),
+            instance: settings.instance.clone(),
+            ours: ours.join(" "),
+        });
+    }
     let mut removed = Vec::new();
     for name in names {
         match engine

@@ -68,6 +68,11 @@ fn remove_volumes_deletes_only_named_volumes_of_the_instance() {
         !out.status.success(),
         "a volume of another instance is refused"
     );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("opencode-cloud-session is not a volume of instance"),
+        "{stderr}"
+    );
     let names = t.volume_names();
     let out = t
         .occ()

@@ -163,3 +163,27 @@ async fn a_changed_setting_recreates_the_container() {
         format!("127.0.0.1:{}", t.settings.port)
     );
 }
+
+/// The library itself refuses to delete a volume that is not this instance's (not only the CLI):
+/// the app and `occ` share the rule.
+#[tokio::test]
+async fn only_this_instances_volumes_can_be_deleted() {
+    let engine = common::engine().await;
+    let ours = TestInstance::new("rmvol-core");
+    let other = TestInstance::new("rmvol-other");
+    let theirs = other.volume_names();
+    common::docker(&["volume", "create", &theirs[0]]);
+
+    let err = occ_core::volume::remove(&engine, &ours.settings, &theirs[..1])
+        .await
+        .expect_err("a stranger's volume is refused");
+    assert!(
+        matches!(err, occ_core::Error::NotOurVolume { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&theirs[0]), "{err}");
+    assert!(
+        occ_core::volume::exists(&engine, &theirs[0]).await.unwrap(),
+        "the refused volume is still there"
+    );
+}

@@ -210,16 +210,7 @@ async fn remove_volumes(
     settings: &Settings,
     names: &[String],
 ) -> Result<ExitCode, Error> {
-    let ours: Vec<String> = settings.volumes().into_iter().map(|(n, _)| n).collect();
-    if let Some(stranger) = names.iter().find(|n| !ours.contains(n)) {
-        eprintln!(
-            "error: {stranger} is not a volume of instance {}; its volumes are {}",
-            settings.instance,
-            ours.join(" ")
-        );
-        return Ok(ExitCode::FAILURE);
-    }
-    let removed = occ_core::volume::remove(engine, names).await?;
+    let removed = occ_core::volume::remove(engine, settings, names).await?;
     for name in removed {
         println!("deleted volume {name}");
     }
