@@ -138,7 +138,8 @@ def driver_url(cfg, browser, config_dir):
     env = dict(os.environ,
                PATH=f"{browser.bin}:{os.environ['PATH']}",
                BROWSER=str(browser.bin / "xdg-open"),
-               OPENCODE_CLOUD_CONFIG_DIR=str(config_dir))
+               OPENCODE_CLOUD_CONFIG_DIR=str(config_dir),
+               OPENCODE_CLOUD_LOG_DIR=str(cfg.sandbox / "app-logs"))
     log = open(cfg.sandbox / f"tauri-driver-{port}.log", "w")
     proc = subprocess.Popen([cfg.tauri_driver, "--port", str(port), "--native-port", str(native)],
                             env=env, stdout=log, stderr=subprocess.STDOUT,

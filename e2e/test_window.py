@@ -65,7 +65,7 @@ def test_start_pulls_then_open_in_browser_then_stop(cfg, launch, names, slow_reg
 
 
 def test_start_builds_then_open_in_browser_then_stop(launch, names, build_context, browser,
-                                                      screenshot):
+                                                      screenshot, cfg):
     app = launch(base_settings(names, image=names.image(), image_mode="build",
                                build_context=str(build_context)))
     w = app.window
@@ -103,3 +103,16 @@ def test_start_builds_then_open_in_browser_then_stop(launch, names, build_contex
     w.wait_state("Stopped", timeout=30)
     assert not engine.running(app.instance)
     w.wait_enabled("start")
+
+    # ---- the app's own log: what happened, in a file a person can send ----
+    log_dir = cfg.sandbox / "app-logs"
+
+    def logged():
+        return "".join(f.read_text() for f in log_dir.glob("opencode-cloud.log*"))
+    engine.wait_until("the stop in the app's log", lambda: "status: stopped" in logged(), 10)
+    text = logged()
+    assert "start started" in text and "start finished in" in text, text
+    browser.clear()
+    w.click("open-log-folder")
+    engine.wait_until("the folder to be opened", browser.opened, timeout=10)
+    assert browser.opened() == [str(log_dir)]

@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "follow_logs",
     "unfollow_logs",
     "open_in_browser",
+    "open_log_folder",
 ];
 
 fn main() {

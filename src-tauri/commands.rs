@@ -177,6 +177,15 @@ pub async fn open_in_browser(app: AppHandle) -> Result<()> {
     open_browser(&app)
 }
 
+/// Opens the folder of the app's log files in the file manager (for a bug report).
+#[tauri::command]
+pub async fn open_log_folder(app: AppHandle) -> Result<()> {
+    let dir = crate::logging::log_dir();
+    app.opener()
+        .open_path(dir.to_string_lossy(), None::<&str>)
+        .map_err(AppError::from)
+}
+
 /// Opens the app's own URL, and only when the service answers there.
 pub fn open_browser(app: &AppHandle) -> Result<()> {
     let hub = app.state::<Hub>();

@@ -32,7 +32,7 @@ impl LogFollower {
                         }
                     }
                     Err(e) => {
-                        eprintln!("opencode-cloud: following the logs ended: {e}");
+                        tracing::warn!("following the logs ended: {e}");
                         break;
                     }
                 }

@@ -148,6 +148,14 @@ impl Hub {
 
     /// The watcher saw a new status.
     pub fn publish_status(&self, status: Status) {
+        tracing::info!(
+            "status: {} (healthy {}, exit code {:?}, crashed {}, restarts {})",
+            status.state.as_str(),
+            status.healthy,
+            status.exit_code,
+            status.crashed,
+            status.restart_count
+        );
         let notice = {
             let mut p = self.lock();
             let notice = p.notifier.on_status(&status);
@@ -165,6 +173,7 @@ impl Hub {
     }
 
     pub fn operation_started(&self, op: Operation) {
+        tracing::info!("{} started", op.name());
         {
             let mut p = self.lock();
             p.busy = Some(op);
@@ -213,6 +222,10 @@ impl Hub {
         duration_ms: u64,
         result: &Result<(), AppError>,
     ) {
+        match result {
+            Ok(()) => tracing::info!("{} finished in {duration_ms} ms", op.name()),
+            Err(e) => tracing::warn!("{} failed after {duration_ms} ms: {e}", op.name()),
+        }
         let image = self.0.settings.borrow().image.clone();
         let notice = {
             let mut p = self.lock();
@@ -255,7 +268,7 @@ impl Hub {
         };
         let model = tray::menu_model(&view, self.0.settings.borrow().stop_on_quit);
         if let Err(e) = self.0.app.run_on_main_thread(move || tray.refresh(&model)) {
-            eprintln!("opencode-cloud: could not refresh the tray: {e}");
+            tracing::warn!("could not refresh the tray: {e}");
         }
     }
 
@@ -265,12 +278,13 @@ impl Hub {
 
     pub fn emit<S: Serialize + Clone>(&self, event: &str, payload: &S) {
         if let Err(e) = self.0.app.emit(event, payload) {
-            eprintln!("opencode-cloud: could not emit {event}: {e}");
+            tracing::warn!("could not emit {event}: {e}");
         }
     }
 
     fn send(&self, notice: Option<Notice>) {
         let Some(notice) = notice else { return };
+        tracing::info!("notification: {} — {}", notice.title, notice.body);
         let shown = self
             .0
             .app
@@ -280,7 +294,7 @@ impl Hub {
             .body(&notice.body)
             .show();
         if let Err(e) = shown {
-            eprintln!("opencode-cloud: could not show a notification: {e}");
+            tracing::warn!("could not show a notification: {e}");
         }
     }
 }

@@ -8,6 +8,7 @@ mod commands;
 mod error;
 mod follow;
 mod hub;
+mod logging;
 mod notify;
 mod owner;
 mod quit;
@@ -21,6 +22,13 @@ use tauri::{App, AppHandle, Manager, RunEvent, WindowEvent};
 use error::AppError;
 
 pub fn run() {
+    // Held until `run` returns, so the last lines reach the file.
+    let _log = logging::init();
+    tracing::info!(
+        "opencode-cloud {} starting; logs in {}",
+        env!("CARGO_PKG_VERSION"),
+        logging::log_dir().display()
+    );
     let builder = tauri::Builder::default()
         // First, so a second launch is caught before anything else starts: it shows our window.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
@@ -52,11 +60,12 @@ pub fn run() {
             commands::follow_logs,
             commands::unfollow_logs,
             commands::open_in_browser,
+            commands::open_log_folder,
         ]);
     match builder.build(tauri::generate_context!()) {
         Ok(app) => app.run(on_run_event),
         Err(e) => {
-            eprintln!("opencode-cloud: could not start: {e}");
+            tracing::error!("could not start: {e}");
             std::process::exit(1);
         }
     }
@@ -70,7 +79,7 @@ fn setup(app: &mut App) -> tauri::Result<()> {
     // Said once: the file is saved without what was migrated.
     let notices = loaded.as_ref().map(|(_, n)| n.clone()).unwrap_or_default();
     for notice in &notices {
-        eprintln!("opencode-cloud: {notice}");
+        tracing::info!("{notice}");
     }
     let loaded = loaded.map(|(settings, _)| settings);
     // A broken file is reported, never overwritten; the defaults keep the tray useful.
@@ -88,11 +97,11 @@ fn setup(app: &mut App) -> tauri::Result<()> {
     match loaded {
         Ok(settings) => {
             if let Err(e) = commands::apply_start_at_login(&handle, settings.start_at_login) {
-                eprintln!("opencode-cloud: {e}");
+                tracing::warn!("{e}");
             }
         }
         Err(e) => {
-            eprintln!("opencode-cloud: {e}");
+            tracing::warn!("{e}");
             hub.set_last_error(e);
         }
     }

@@ -22,7 +22,7 @@ pub fn quit(app: &AppHandle) {
             .await
             .is_err()
         {
-            eprintln!("opencode-cloud: the container did not stop in time; quitting anyway");
+            tracing::warn!("the container did not stop in time; quitting anyway");
         }
         app.exit(0);
     });
@@ -38,7 +38,7 @@ pub fn on_signals(app: &AppHandle) {
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
         ) else {
-            eprintln!("opencode-cloud: could not listen for signals; they end the app abruptly");
+            tracing::warn!("could not listen for signals; they end the app abruptly");
             return;
         };
         let mut first = true;

@@ -25,7 +25,7 @@ fn icon_image(kind: IconKind) -> Option<Image<'static>> {
         IconKind::Error => include_bytes!("../icons/tray-error.png"),
     };
     Image::from_bytes(bytes)
-        .map_err(|e| eprintln!("opencode-cloud: bad tray icon {kind:?}: {e}"))
+        .map_err(|e| tracing::warn!("bad tray icon {kind:?}: {e}"))
         .ok()
 }
 
@@ -120,7 +120,7 @@ impl Tray {
                 .then(|| self.icon.set_tooltip(Some(&model.status_line))),
         ];
         for e in results.into_iter().flatten().filter_map(Result::err) {
-            eprintln!("opencode-cloud: could not update the tray: {e}");
+            tracing::warn!("could not update the tray: {e}");
         }
         *shown = model.clone();
     }
@@ -141,7 +141,7 @@ fn on_menu_event(app: &AppHandle, event: MenuEvent) {
         "update" => Operation::Update,
         "open" => {
             if let Err(e) = crate::commands::open_browser(app) {
-                eprintln!("opencode-cloud: {e}");
+                tracing::warn!("{e}");
             }
             return;
         }

@@ -19,7 +19,7 @@ pub fn show(app: &AppHandle) {
         .min_inner_size(360.0, 420.0)
         .build();
     if let Err(e) = built {
-        eprintln!("opencode-cloud: could not open the window: {e}");
+        tracing::warn!("could not open the window: {e}");
     }
 }
 

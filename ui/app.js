@@ -496,6 +496,7 @@ function wire() {
   trackScroll($("build-log"));
   trackScroll($("logs"));
   $("follow-logs").addEventListener("click", toggleFollow);
+  $("open-log-folder").addEventListener("click", () => call("open_log_folder"));
   $("clear-logs").addEventListener("click", () => {
     ui.logLines = [];
     schedule();
