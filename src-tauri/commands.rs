@@ -2,14 +2,16 @@
 //! map the error. Every rejection reaches JS as `{ kind, message }`.
 
 use occ_core::{logs, status, Engine, Settings, SettingsFile, Status};
-use tauri::{AppHandle, Manager, State};
+use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_opener::OpenerExt;
 
+use crate::actions;
 use crate::error::AppError;
 use crate::follow::LogFollower;
 use crate::hub::{Hub, Snapshot};
-use crate::owner::{Operation, OwnerHandle};
+use crate::operation::Operation;
+use crate::owner::OwnerHandle;
 
 type Result<T> = std::result::Result<T, AppError>;
 
@@ -74,11 +76,11 @@ pub async fn remove_container(owner: State<'_, OwnerHandle>) -> Result<()> {
     run(&owner, Operation::RemoveContainer).await
 }
 
+/// The settings file as it is now (no side effect: what the app runs on changes when a save or
+/// the next operation loads it).
 #[tauri::command]
-pub async fn get_settings(hub: State<'_, Hub>) -> Result<Settings> {
-    let settings = SettingsFile::from_env().load()?;
-    hub.settings_loaded(&settings);
-    Ok(settings)
+pub async fn get_settings() -> Result<Settings> {
+    Ok(SettingsFile::from_env().load()?)
 }
 
 /// What the window's form would save: refused (with the key) or accepted with warnings. The one
@@ -144,13 +146,13 @@ pub fn apply_start_at_login(app: &AppHandle, wanted: bool) -> Result<()> {
 }
 
 #[tauri::command]
-pub async fn logs(lines: i64) -> Result<Vec<String>> {
+pub async fn logs(hub: State<'_, Hub>, lines: i64) -> Result<Vec<String>> {
     if !(1..=MAX_LOG_LINES).contains(&lines) {
         return Err(AppError::invalid_argument(format!(
             "lines must be between 1 and {MAX_LOG_LINES}, not {lines}."
         )));
     }
-    let settings = SettingsFile::from_env().load()?;
+    let settings = hub.settings();
     let engine = Engine::connect().await?;
     let n = usize::try_from(lines).unwrap_or(1);
     Ok(logs::tail(&engine, &settings, n).await?)
@@ -158,7 +160,7 @@ pub async fn logs(lines: i64) -> Result<Vec<String>> {
 
 #[tauri::command]
 pub async fn follow_logs(hub: State<'_, Hub>, follower: State<'_, LogFollower>) -> Result<()> {
-    let settings = SettingsFile::from_env().load()?;
+    let settings = hub.settings();
     let engine = Engine::connect().await?;
     // Reject here what would only end the follower silently (e.g. no container yet).
     logs::tail(&engine, &settings, 1).await?;
@@ -174,7 +176,7 @@ pub async fn unfollow_logs(follower: State<'_, LogFollower>) -> Result<()> {
 
 #[tauri::command]
 pub async fn open_in_browser(app: AppHandle) -> Result<()> {
-    open_browser(&app)
+    actions::open_browser(&app)
 }
 
 /// Opens the folder of the app's log files in the file manager (for a bug report).
@@ -183,28 +185,5 @@ pub async fn open_log_folder(app: AppHandle) -> Result<()> {
     let dir = crate::logging::log_dir();
     app.opener()
         .open_path(dir.to_string_lossy(), None::<&str>)
-        .map_err(AppError::from)
-}
-
-/// Opens the app's own URL, and only when the service answers there.
-pub fn open_browser(app: &AppHandle) -> Result<()> {
-    let hub = app.state::<Hub>();
-    match hub.status() {
-        Some(s) if s.is_ready() => {}
-        Some(s) if s.is_active() => {
-            return Err(AppError::new(
-                "not_ready",
-                "opencode is still starting: wait until it is ready, then open it.",
-            ))
-        }
-        _ => {
-            return Err(AppError::new(
-                "not_running",
-                "opencode is not running: start it first.",
-            ))
-        }
-    }
-    app.opener()
-        .open_url(hub.settings().url(), None::<&str>)
         .map_err(AppError::from)
 }

@@ -13,8 +13,7 @@ use tokio::sync::watch;
 
 use crate::error::AppError;
 use crate::notify::{self, Notice, Notifier, Outcome};
-use crate::owner::Operation;
-use crate::tray::{self, Tray};
+use crate::operation::Operation;
 
 /// How many progress events of the current operation a window opened mid-way can replay.
 const SNAPSHOT_EVENTS: usize = 500;
@@ -28,8 +27,12 @@ struct Inner {
     /// The settings the watcher and the tray follow; the watcher restarts when they change.
     settings: watch::Sender<Settings>,
     state: Mutex<Published>,
-    tray: OnceLock<Arc<Tray>>,
+    /// Shows each new view on the tray (set once at setup; the hub knows no tray).
+    on_view: OnceLock<ViewListener>,
 }
+
+/// Called with every new status view and `stop_on_quit`, in order, while the state is locked.
+pub type ViewListener = Box<dyn Fn(&StatusView, bool) + Send + Sync>;
 
 #[derive(Default)]
 struct Published {
@@ -83,13 +86,13 @@ impl Hub {
             app,
             settings: watch::Sender::new(settings),
             state: Mutex::new(Published::default()),
-            tray: OnceLock::new(),
+            on_view: OnceLock::new(),
         }))
     }
 
     /// Set once in setup, before any task can publish.
-    pub fn attach_tray(&self, tray: Tray) {
-        let _ = self.0.tray.set(Arc::new(tray));
+    pub fn on_view(&self, listener: ViewListener) {
+        let _ = self.0.on_view.set(listener);
     }
 
     fn lock(&self) -> MutexGuard<'_, Published> {
@@ -115,7 +118,7 @@ impl Hub {
             changed
         });
         if changed {
-            self.refresh_tray();
+            self.republish_view();
         }
     }
 
@@ -160,7 +163,7 @@ impl Hub {
             let mut p = self.lock();
             let notice = p.notifier.on_status(&status);
             p.status = Some(status.clone());
-            self.post_tray(&p);
+            self.publish_view(&p);
             notice
         };
         self.emit("status", &status);
@@ -182,7 +185,7 @@ impl Hub {
                 events: VecDeque::new(),
             });
             p.last_error = None;
-            self.post_tray(&p);
+            self.publish_view(&p);
         }
         self.emit(
             "operation",
@@ -232,7 +235,7 @@ impl Hub {
             p.busy = None;
             p.current = None;
             p.last_error = result.as_ref().err().filter(|e| !e.is_cancelled()).cloned();
-            self.post_tray(&p);
+            self.publish_view(&p);
             notify::operation_notice(&Outcome {
                 op,
                 image: &image,
@@ -252,23 +255,18 @@ impl Hub {
         self.send(notice);
     }
 
-    pub fn refresh_tray(&self) {
+    fn republish_view(&self) {
         let p = self.lock();
-        self.post_tray(&p);
+        self.publish_view(&p);
     }
 
-    /// Computes the status view from `p`, sends it to the window (event `view`) and applies it to
-    /// the tray on the main thread. Posting while the state is locked keeps refreshes in state
-    /// order; applying there never blocks a task.
-    fn post_tray(&self, p: &Published) {
+    /// Computes the status view from `p` and sends it to the window (event `view`) and the
+    /// tray. Sending while the state is locked keeps them in state order.
+    fn publish_view(&self, p: &Published) {
         let view = Self::view_of(p);
         self.emit("view", &view);
-        let Some(tray) = self.0.tray.get().cloned() else {
-            return;
-        };
-        let model = tray::menu_model(&view, self.0.settings.borrow().stop_on_quit);
-        if let Err(e) = self.0.app.run_on_main_thread(move || tray.refresh(&model)) {
-            tracing::warn!("could not refresh the tray: {e}");
+        if let Some(listener) = self.0.on_view.get() {
+            listener(&view, self.0.settings.borrow().stop_on_quit);
         }
     }
 

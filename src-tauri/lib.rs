@@ -2,14 +2,18 @@
 //!
 //! - [`owner`]: the one task that runs Docker operations; [`watcher`]: the observed status
 //! - [`hub`]: what the app knows, published to the window, the tray and notifications
-//! - [`commands`]: the window's API; [`tray`], [`window`], [`notify`], [`quit`]: the desktop side
+//! - [`commands`] (the window's API) and [`tray`] both act through [`actions`]; [`operation`]
+//!   names what the owner runs; [`window`], [`notify`], [`quit`], [`logging`]: the desktop side
+//! - No module uses one that uses it back: commands/tray → actions → owner → hub → notify.
 
+mod actions;
 mod commands;
 mod error;
 mod follow;
 mod hub;
 mod logging;
 mod notify;
+mod operation;
 mod owner;
 mod quit;
 mod tray;
@@ -88,7 +92,16 @@ fn setup(app: &mut App) -> tauri::Result<()> {
     hub.set_notices(notices);
     // The tray exists before any task can publish, so no refresh is lost.
     let model = tray::menu_model(&occ_core::status_view(None, None), settings.stop_on_quit);
-    hub.attach_tray(tray::Tray::build(&handle, &model)?);
+    let tray = std::sync::Arc::new(tray::Tray::build(&handle, &model)?);
+    let main_thread = handle.clone();
+    hub.on_view(Box::new(move |view, stop_on_quit| {
+        let model = tray::menu_model(view, stop_on_quit);
+        let tray = tray.clone();
+        // Applied on the main thread; posting never blocks the caller.
+        if let Err(e) = main_thread.run_on_main_thread(move || tray.refresh(&model)) {
+            tracing::warn!("could not refresh the tray: {e}");
+        }
+    }));
     app.manage(hub.clone());
     app.manage(owner::spawn(hub.clone()));
     watcher::spawn(hub.clone());

@@ -4,7 +4,7 @@
 use occ_core::{State, Status};
 
 use crate::error::AppError;
-use crate::owner::Operation;
+use crate::operation::Operation;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {

@@ -10,51 +10,11 @@ use occ_core::container;
 use occ_core::image::{self, BuildSource};
 use occ_core::settings::SettingsError;
 use occ_core::{Engine, Progress, SettingsFile};
-use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::AppError;
 use crate::hub::Hub;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Operation {
-    Start,
-    Stop,
-    Restart,
-    Pull,
-    Build,
-    Update,
-    RemoveContainer,
-}
-
-impl Operation {
-    /// The name in events and snapshots (the command's name).
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::Start => "start",
-            Operation::Stop => "stop",
-            Operation::Restart => "restart",
-            Operation::Pull => "pull",
-            Operation::Build => "build",
-            Operation::Update => "update",
-            Operation::RemoveContainer => "remove_container",
-        }
-    }
-
-    /// What is going on while it runs, for "Already …" and the tray's status line.
-    pub fn activity(self) -> &'static str {
-        match self {
-            Operation::Start => "starting",
-            Operation::Stop => "stopping",
-            Operation::Restart => "restarting",
-            Operation::Pull => "pulling the image",
-            Operation::Build => "building the image",
-            Operation::Update => "updating",
-            Operation::RemoveContainer => "removing the container",
-        }
-    }
-}
+use crate::operation::Operation;
 
 pub type Reply = oneshot::Sender<Result<(), AppError>>;
 

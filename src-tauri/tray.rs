@@ -10,10 +10,10 @@ use std::sync::Mutex;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
-use tauri::{AppHandle, Manager};
+use tauri::AppHandle;
 
-use crate::hub::Hub;
-use crate::owner::{Operation, OwnerHandle};
+use crate::actions;
+use crate::operation::Operation;
 
 pub use model::{menu_model, IconKind, TrayModel};
 
@@ -126,32 +126,19 @@ impl Tray {
     }
 }
 
-/// Menu handlers never block: they hand the action to a task and return.
+/// Menu handlers never block: the actions hand the work to a task and return.
 fn on_menu_event(app: &AppHandle, event: MenuEvent) {
-    let op = match event.id().as_ref() {
-        "toggle" => {
-            let active = app.state::<Hub>().status().is_some_and(|s| s.is_active());
-            if active {
-                Operation::Stop
-            } else {
-                Operation::Start
-            }
-        }
-        "restart" => Operation::Restart,
-        "update" => Operation::Update,
+    match event.id().as_ref() {
+        "toggle" => actions::toggle(app),
+        "restart" => actions::spawn(app, Operation::Restart),
+        "update" => actions::spawn(app, Operation::Update),
         "open" => {
-            if let Err(e) = crate::commands::open_browser(app) {
+            if let Err(e) = actions::open_browser(app) {
                 tracing::warn!("{e}");
             }
-            return;
         }
-        "show" => return crate::window::show_later(app),
-        "quit" => return crate::quit::quit(app),
-        _ => return,
-    };
-    let owner = app.state::<OwnerHandle>().inner().clone();
-    tauri::async_runtime::spawn(async move {
-        // The outcome reaches the user as an `operation` event and, if it failed, a notification.
-        let _ = owner.run(op).await;
-    });
+        "show" => crate::window::show_later(app),
+        "quit" => crate::quit::quit(app),
+        _ => {}
+    }
 }

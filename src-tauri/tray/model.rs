@@ -64,7 +64,7 @@ pub fn menu_model(view: &StatusView, stop_on_quit: bool) -> TrayModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::owner::Operation;
+    use crate::operation::Operation;
     use occ_core::{status_view, State, Status};
 
     fn status(state: State, healthy: bool) -> Status {
