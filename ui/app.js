@@ -460,11 +460,6 @@ async function toggleFollow() {
 
 function confirmRemove() {
   const dialog = $("remove-dialog");
-  if (typeof dialog.showModal !== "function") {
-    // eslint-disable-next-line no-alert
-    if (window.confirm(R.removeConfirmText(ui.settings))) lifecycle("remove_container");
-    return;
-  }
   dialog.returnValue = "";
   dialog.showModal();
   $("remove-cancel").focus();
