@@ -85,6 +85,9 @@ pub async fn refresh_image(engine: &Engine, settings: &Settings, sink: Sink<'_>)
 /// Brings the instance up and waits until it answers.
 pub async fn start(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Result<StartReport> {
     let mut report = StartReport::default();
+    // A mounted folder that vanished or now leads somewhere refused: say so before changing
+    // anything (the engine's own message would be about a "bind source path").
+    crate::mounts::check_all(settings)?;
     let image_id = match image::local_image_id(engine, &settings.image).await? {
         Some(id) => id,
         None => refresh_image(engine, settings, sink).await?,
@@ -248,7 +251,7 @@ async fn create(
 ) -> Result<Option<String>> {
     let name = settings.container_name();
     let port_key = format!("{CONTAINER_PORT}/tcp");
-    let mounts = settings
+    let volumes = settings
         .volumes()
         .into_iter()
         .map(|(volume, target)| Mount {
@@ -256,8 +259,16 @@ async fn create(
             target: Some(target.to_string()),
             typ: Some(MountTypeEnum::VOLUME),
             ..Default::default()
-        })
-        .collect();
+        });
+    // Host folders after the volumes: they go inside the projects volume's path.
+    let folders = settings.mounts.iter().map(|m| Mount {
+        source: Some(m.host_text()),
+        target: Some(m.target()),
+        typ: Some(MountTypeEnum::BIND),
+        read_only: Some(m.read_only),
+        ..Default::default()
+    });
+    let mounts = volumes.chain(folders).collect();
     let body = ContainerCreateBody {
         image: Some(settings.image.clone()),
         env: Some(settings.env.clone()),
@@ -312,7 +323,7 @@ async fn create(
 
 /// A fingerprint of everything the container was created with; a change means recreate.
 fn config_hash(settings: &Settings, image_id: &str) -> String {
-    let fingerprint = serde_json::json!({
+    let mut fingerprint = serde_json::json!({
         "image_id": image_id,
         "port": settings.port,
         "bind_address": settings.bind_address,
@@ -320,6 +331,15 @@ fn config_hash(settings: &Settings, image_id: &str) -> String {
         "volumes": settings.volumes(),
         "restart": "unless-stopped",
     });
+    // Only when there are mounts, so containers made before mounts existed keep their hash.
+    if !settings.mounts.is_empty() {
+        let mounts: Vec<(String, String, bool)> = settings
+            .mounts
+            .iter()
+            .map(|m| (m.host_text(), m.target(), m.read_only))
+            .collect();
+        fingerprint["mounts"] = serde_json::json!(mounts);
+    }
     let digest = Sha256::digest(fingerprint.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

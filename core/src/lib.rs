@@ -13,6 +13,7 @@ pub mod error;
 mod health;
 pub mod image;
 pub mod logs;
+pub mod mounts;
 pub mod progress;
 pub mod reference;
 pub mod settings;

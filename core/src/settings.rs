@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::mounts::FolderMount;
+
 /// The environment variable that moves the settings folder (tests use it for isolation).
 pub const CONFIG_DIR_ENV: &str = "OPENCODE_CLOUD_CONFIG_DIR";
 pub const FILE_NAME: &str = "settings.json";
@@ -81,6 +83,8 @@ pub struct Settings {
     /// Whether quitting the app also stops the container.
     pub stop_on_quit: bool,
     pub start_at_login: bool,
+    /// Host folders mounted into the container (see [`crate::mounts`]).
+    pub mounts: Vec<FolderMount>,
 }
 
 impl Default for Settings {
@@ -98,6 +102,7 @@ impl Default for Settings {
             env: Vec::new(),
             stop_on_quit: false,
             start_at_login: false,
+            mounts: Vec::new(),
         }
     }
 }
@@ -137,6 +142,7 @@ impl Settings {
                 ),
             ));
         }
+        crate::mounts::validate(&self.mounts).map_err(|r| invalid("mounts", r))?;
         Ok(())
     }
 
@@ -263,6 +269,10 @@ fn expected(key: &str) -> Option<&'static str> {
         "build_context" => "the path of a folder with a Dockerfile, or null",
         "env" => "a list of \"KEY=value\" texts such as [\"TZ=Europe/Berlin\"]",
         "stop_on_quit" | "start_at_login" => "true or false",
+        "mounts" => {
+            "a list of folders such as [{\"host\": \"/home/you/project\", \"read_only\": false}] \
+             (add them with `occ mount add`)"
+        }
         _ => return None,
     })
 }
@@ -502,6 +512,9 @@ mod tests {
             (r#"{"image_mode": "fetch"}"#, "image_mode"),
             (r#"{"instance": "has space"}"#, "instance"),
             (r#"{"bind_address": "0.0.0.0"}"#, "bind_address"),
+            (r#"{"mounts": [{"host": "relative"}]}"#, "mounts"),
+            (r#"{"mounts": [{"host": "/etc"}]}"#, "mounts"),
+            (r#"{"mounts": [{"hots": "/srv/x"}]}"#, "mounts"),
         ];
         for (text, key) in cases {
             match parse(text) {

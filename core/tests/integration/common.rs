@@ -639,7 +639,8 @@ pub fn seed_volumes(t: &TestInstance) -> String {
              printf '{{\"n\": {i}}}\\n' > {mount}/occ-check/sub/c.json",
             name = t.name()
         );
-        docker(&["exec", t.name(), "sh", "-c", &script]);
+        // As root: a test image may run as another user, who cannot write the volumes' roots.
+        docker(&["exec", "-u", "0", t.name(), "sh", "-c", &script]);
     }
     let digest = volume_digest(t);
     assert_eq!(digest.lines().count(), 9, "{digest}");

@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod input;
 mod lifecycle;
+mod mounts;
 mod persistence;
 mod proptests;
 mod pull;

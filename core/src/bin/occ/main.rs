@@ -9,6 +9,7 @@ use occ_core::container;
 use occ_core::image::{self, BuildSource};
 use occ_core::{Engine, Error, Settings, SettingsFile};
 
+mod mount;
 mod render;
 
 #[derive(Parser)]
@@ -63,6 +64,11 @@ enum Command {
         #[arg(required = true)]
         names: Vec<String>,
     },
+    /// Host folders mounted into the container
+    Mount {
+        #[command(subcommand)]
+        action: mount::MountAction,
+    },
     /// Show or change settings
     Config {
         #[command(subcommand)]
@@ -114,6 +120,9 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
     }
     if let Command::Config { action } = command {
         return config(&file, action);
+    }
+    if let Command::Mount { action } = command {
+        return mount::run(&file, action);
     }
     if let Command::Status { json } = command {
         return status(&settings, json).await;
@@ -177,7 +186,9 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
         Command::RemoveVolumes { names } => {
             return remove_volumes(&engine, &settings, &names).await
         }
-        Command::Status { .. } | Command::Config { .. } => unreachable!("handled above"),
+        Command::Status { .. } | Command::Config { .. } | Command::Mount { .. } => {
+            unreachable!("handled above")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
