@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "check_settings",
     "save_settings",
     "logs",
+    "list_engines",
     "follow_logs",
     "unfollow_logs",
     "open_in_browser",

@@ -1,7 +1,7 @@
 //! The window's commands (docs/ARCHITECTURE.md): check the arguments, ask the owner or the core,
 //! map the error. Every rejection reaches JS as `{ kind, message }`.
 
-use occ_core::{logs, status, Engine, Settings, SettingsFile, Status};
+use occ_core::{engines, logs, status, Engine, Settings, SettingsFile, Status};
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_opener::OpenerExt;
@@ -30,9 +30,9 @@ pub async fn status(hub: State<'_, Hub>) -> Result<Status> {
         return Ok(status);
     }
     let settings = hub.settings();
-    match Engine::connect().await {
+    match Engine::discover(&settings.engine).await {
         Ok(engine) => Ok(status::current(&engine, &settings).await?),
-        Err(e) if e.is_unreachable() => Ok(Status::unreachable(&settings)),
+        Err(e) if e.is_unreachable() => Ok(Status::unreachable_because(&settings, &e)),
         Err(e) => Err(e.into()),
     }
 }
@@ -153,15 +153,21 @@ pub async fn logs(hub: State<'_, Hub>, lines: i64) -> Result<Vec<String>> {
         )));
     }
     let settings = hub.settings();
-    let engine = Engine::connect().await?;
+    let engine = Engine::discover(&settings.engine).await?;
     let n = usize::try_from(lines).unwrap_or(1);
     Ok(logs::tail(&engine, &settings, n).await?)
+}
+
+/// The engines on this machine, for the settings' engine choice.
+#[tauri::command]
+pub async fn list_engines(hub: State<'_, Hub>) -> Result<Vec<engines::FoundEngine>> {
+    Ok(engines::list(&hub.settings().engine).await?)
 }
 
 #[tauri::command]
 pub async fn follow_logs(hub: State<'_, Hub>, follower: State<'_, LogFollower>) -> Result<()> {
     let settings = hub.settings();
-    let engine = Engine::connect().await?;
+    let engine = Engine::discover(&settings.engine).await?;
     // Reject here what would only end the follower silently (e.g. no container yet).
     logs::tail(&engine, &settings, 1).await?;
     follower.start(hub.inner().clone(), engine, settings);

@@ -61,6 +61,7 @@ pub fn run() {
             commands::check_settings,
             commands::save_settings,
             commands::logs,
+            commands::list_engines,
             commands::follow_logs,
             commands::unfollow_logs,
             commands::open_in_browser,

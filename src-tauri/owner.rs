@@ -190,7 +190,7 @@ async fn perform(
 ) -> Result<(), AppError> {
     let settings = SettingsFile::from_env().load()?;
     hub.settings_loaded(&settings);
-    let engine = Engine::connect().await?;
+    let engine = Engine::discover(&settings.engine).await?;
     match op {
         Operation::Start => drop(container::start(&engine, &settings, sink).await?),
         Operation::Stop => {

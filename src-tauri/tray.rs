@@ -33,6 +33,7 @@ fn icon_image(kind: IconKind) -> Option<Image<'static>> {
 pub struct Tray {
     icon: TrayIcon,
     status: MenuItem<tauri::Wry>,
+    engine: MenuItem<tauri::Wry>,
     toggle: MenuItem<tauri::Wry>,
     restart: MenuItem<tauri::Wry>,
     open: MenuItem<tauri::Wry>,
@@ -47,6 +48,7 @@ impl Tray {
             MenuItem::with_id(app, id, text, enabled, None::<&str>)
         };
         let status = item("status", &model.status_line, false)?;
+        let engine = item("engine", &model.engine_line, false)?;
         let toggle = item("toggle", model.toggle_label, model.toggle_enabled)?;
         let restart = item("restart", "Restart", model.restart_enabled)?;
         let open = item("open", "Open in browser", model.open_enabled)?;
@@ -57,7 +59,7 @@ impl Tray {
         let menu = Menu::with_items(
             app,
             &[
-                &status, &toggle, &restart, &open, &show, &update, &separator, &quit,
+                &status, &engine, &toggle, &restart, &open, &show, &update, &separator, &quit,
             ],
         )?;
         let mut builder = TrayIconBuilder::with_id("main")
@@ -89,6 +91,7 @@ impl Tray {
         Ok(Tray {
             icon,
             status,
+            engine,
             toggle,
             restart,
             open,
@@ -104,6 +107,8 @@ impl Tray {
         let results = [
             (shown.status_line != model.status_line)
                 .then(|| self.status.set_text(&model.status_line)),
+            (shown.engine_line != model.engine_line)
+                .then(|| self.engine.set_text(&model.engine_line)),
             (shown.toggle_label != model.toggle_label)
                 .then(|| self.toggle.set_text(model.toggle_label)),
             (shown.toggle_enabled != model.toggle_enabled)

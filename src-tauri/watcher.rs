@@ -5,9 +5,16 @@ use occ_core::{status, Settings};
 
 use crate::hub::Hub;
 
-/// What a status is computed from: a change means another container, port or image to watch.
-fn watch_key(s: &Settings) -> (String, u16, std::net::IpAddr, String) {
-    (s.instance.clone(), s.port, s.bind_address, s.image.clone())
+/// What a status is computed from: a change means another container, port, image or engine to
+/// watch.
+fn watch_key(s: &Settings) -> (String, u16, std::net::IpAddr, String, String) {
+    (
+        s.instance.clone(),
+        s.port,
+        s.bind_address,
+        s.image.clone(),
+        s.engine.clone(),
+    )
 }
 
 pub fn spawn(hub: Hub) {
@@ -15,14 +22,13 @@ pub fn spawn(hub: Hub) {
 }
 
 async fn run(hub: Hub) {
-    let endpoint = occ_core::client::endpoint_from_env();
     let mut settings_rx = hub.subscribe_settings();
     loop {
         let settings = settings_rx.borrow_and_update().clone();
         let key = watch_key(&settings);
         hub.forget_status();
         // Dropping the watch (on restart) ends its task.
-        let mut watch = status::watch(endpoint.clone(), settings);
+        let mut watch = status::watch_engine(settings);
         loop {
             tokio::select! {
                 next = watch.next() => match next {

@@ -101,6 +101,8 @@ function renderStatus() {
   $("url").classList.toggle("dim", !!s && !s.healthy);
 
   const meta = s && s.state !== "unreachable" ? [s.image, s.container && `container ${s.container}`] : [];
+  // Which engine answered and where it was found ("Podman 4.3.1 at …, from context podman").
+  if (v && v.engine) meta.push(v.engine);
   const metaText = meta.filter(Boolean).join(" · ");
   setText($("status-meta"), metaText);
   show($("status-meta"), metaText !== "");

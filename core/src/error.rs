@@ -9,10 +9,48 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     #[error(
-        "Docker is not running: nothing answers at {endpoint}. Start Docker Desktop or the Docker \
-         service (`sudo systemctl start docker`), or point DOCKER_HOST at a running engine."
+        "Docker is not running: nothing answers at {endpoint}. Start Docker Desktop, the Docker \
+         service (`sudo systemctl start docker`) or Podman, or point opencode-cloud at a running \
+         engine with {SET_ENGINE}."
     )]
     DaemonNotRunning { endpoint: String },
+
+    #[error("{}", no_engine_text(tried))]
+    NoEngine { tried: Vec<TriedEndpoint> },
+
+    #[error(
+        "The docker context {name} ({origin}) cannot be used: {reason} ({}). Run `docker context ls` \
+         to see the contexts, or choose an engine with {SET_ENGINE}.", path.display()
+    )]
+    DockerContext {
+        name: String,
+        origin: String,
+        path: PathBuf,
+        reason: String,
+    },
+
+    #[error(
+        "The docker CLI's settings file {} cannot be read: {reason}. Fix it, or choose an engine \
+         with {SET_ENGINE}.", path.display()
+    )]
+    DockerConfig { path: PathBuf, reason: String },
+
+    #[error(
+        "The engine at {endpoint} ({origin}) needs TLS client certificates ({}), which \
+         opencode-cloud cannot use yet. Use an endpoint without TLS, such as a local socket, with \
+         {SET_ENGINE}.", tls.display()
+    )]
+    TlsUnsupported {
+        endpoint: String,
+        origin: String,
+        tls: PathBuf,
+    },
+
+    #[error(
+        "The engine endpoint {endpoint} is not supported: {reason}. Use unix:///path/to/docker.sock \
+         or tcp://host:port, with {SET_ENGINE}."
+    )]
+    EndpointUnsupported { endpoint: String, reason: String },
 
     #[error(
         "Permission denied on the Docker socket {endpoint}. Add your user to the docker group \
@@ -106,6 +144,33 @@ pub enum Error {
     Docker(String),
 }
 
+/// How a user points us at an engine, as the error messages say it.
+const SET_ENGINE: &str =
+    "`occ config set engine unix:///path/to/docker.sock` (or a docker context name)";
+
+/// One endpoint that discovery tried, and why it was not used.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TriedEndpoint {
+    pub endpoint: String,
+    /// Where it came from, in words: "Podman's socket", "from context podman".
+    pub source: String,
+    pub reason: String,
+}
+
+fn no_engine_text(tried: &[TriedEndpoint]) -> String {
+    let list: Vec<String> = tried
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{}. {} ({}): {}", i + 1, t.endpoint, t.source, t.reason))
+        .collect();
+    format!(
+        "No container engine answers. Tried, in order:\n{}\nStart Docker Desktop, Docker, \
+         Podman, Colima, OrbStack or Rancher Desktop, or point opencode-cloud at a running engine \
+         with {SET_ENGINE}.",
+        list.join("\n")
+    )
+}
+
 /// A step of a `docker build`, as the engine numbers it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BuildStep {
@@ -155,6 +220,11 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::DaemonNotRunning { .. } => "daemon_not_running",
+            Error::NoEngine { .. } => "no_engine",
+            Error::DockerContext { .. } => "docker_context",
+            Error::DockerConfig { .. } => "docker_config",
+            Error::TlsUnsupported { .. } => "tls_unsupported",
+            Error::EndpointUnsupported { .. } => "endpoint_unsupported",
             Error::PermissionDenied { .. } => "permission_denied",
             Error::Timeout { .. } => "timeout",
             Error::ApiTooOld { .. } => "api_too_old",
@@ -178,7 +248,10 @@ impl Error {
     pub fn is_unreachable(&self) -> bool {
         matches!(
             self,
-            Error::DaemonNotRunning { .. } | Error::PermissionDenied { .. } | Error::Timeout { .. }
+            Error::DaemonNotRunning { .. }
+                | Error::NoEngine { .. }
+                | Error::PermissionDenied { .. }
+                | Error::Timeout { .. }
         )
     }
 }

@@ -1,6 +1,6 @@
 //! The opencode container lifecycle on the Docker engine, free of any GUI.
 //!
-//! - [`client`]: connecting to the engine; [`error`]: what can go wrong, in words a user can act on
+//! - [`discovery`]: where the engine is, as the docker CLI finds it; [`client`]: connecting to it; [`error`]: what can go wrong, in words a user can act on
 //! - [`settings`]: the settings file shared by the CLI and the app
 //! - [`image`]: build and pull, as [`progress::Progress`] events
 //! - [`volume`], [`container`]: the three volumes and the container's lifecycle
@@ -8,7 +8,10 @@
 
 pub mod client;
 pub mod container;
+pub mod discovery;
 pub mod dockerfile;
+mod engine_wait;
+pub mod engines;
 pub mod error;
 mod health;
 pub mod image;
@@ -22,7 +25,7 @@ pub mod status;
 pub mod view;
 pub mod volume;
 
-pub use client::Engine;
+pub use client::{Engine, EngineInfo};
 pub use error::{Error, Result};
 pub use progress::Progress;
 pub use settings::{Settings, SettingsFile};

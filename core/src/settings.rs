@@ -85,6 +85,9 @@ pub struct Settings {
     pub start_at_login: bool,
     /// Host folders mounted into the container (see [`crate::mounts`]).
     pub mounts: Vec<FolderMount>,
+    /// Which engine: `auto` (find it as the docker CLI does), an endpoint URL such as
+    /// `unix:///run/podman/podman.sock`, or a docker context name.
+    pub engine: String,
 }
 
 impl Default for Settings {
@@ -103,6 +106,7 @@ impl Default for Settings {
             stop_on_quit: false,
             start_at_login: false,
             mounts: Vec::new(),
+            engine: crate::discovery::AUTO.into(),
         }
     }
 }
@@ -132,6 +136,7 @@ impl Settings {
         for entry in &self.env {
             validate_env_entry(entry).map_err(|r| invalid("env", r))?;
         }
+        validate_engine(&self.engine).map_err(|r| invalid("engine", r))?;
         if !self.bind_address.is_loopback() && self.password().is_none() {
             return Err(invalid(
                 "bind_address",
@@ -273,6 +278,7 @@ fn expected(key: &str) -> Option<&'static str> {
             "a list of folders such as [{\"host\": \"/home/you/project\", \"read_only\": false}] \
              (add them with `occ mount add`)"
         }
+        "engine" => "\"auto\", an endpoint such as \"unix:///run/podman/podman.sock\", or a docker context name",
         _ => return None,
     })
 }
@@ -342,6 +348,31 @@ fn validate_name(name: &str) -> Result<(), String> {
             "is {name:?}; use 1–64 letters, digits, '_', '.' or '-', starting with a letter or digit"
         ))
     }
+}
+
+/// `auto`, an endpoint URL of a scheme we speak, or a name as `docker context create` allows.
+fn validate_engine(engine: &str) -> Result<(), String> {
+    const SCHEMES: &[&str] = &["unix://", "tcp://", "http://", "npipe://"];
+    if crate::discovery::is_endpoint(engine) {
+        let scheme_ok = SCHEMES.iter().any(|s| engine.starts_with(s));
+        if !scheme_ok || SCHEMES.contains(&engine) {
+            return Err(format!(
+                "is {engine:?}; an endpoint is unix:///path/to/docker.sock, tcp://host:port or \
+                 npipe:////./pipe/name"
+            ));
+        }
+        return Ok(());
+    }
+    let mut chars = engine.chars();
+    let name_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c));
+    if !name_ok {
+        return Err(format!(
+            "is {engine:?}; it takes \"auto\", an endpoint such as unix:///run/podman/podman.sock, \
+             or a docker context name (`docker context ls`)"
+        ));
+    }
+    Ok(())
 }
 
 fn validate_env_entry(entry: &str) -> Result<(), String> {

@@ -3,7 +3,7 @@
 //! status if it changed. When the engine goes away the watcher says `unreachable` and reconnects.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bollard::models::EventMessage;
 use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum};
@@ -12,7 +12,8 @@ use futures_util::{FutureExt, StreamExt};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::client::{Engine, PING_TIMEOUT};
+use crate::client::{Engine, EngineInfo};
+use crate::engine_wait::{self, Target, RETRY_MAX, RETRY_MIN};
 use crate::error::{status_code, Error, Result};
 use crate::settings::Settings;
 
@@ -59,6 +60,10 @@ pub struct Status {
     pub container: String,
     pub port: u16,
     pub bind_address: String,
+    /// Which engine answered and where it was found; `None` while none answers.
+    pub engine: Option<EngineInfo>,
+    /// Why no engine answers (what was tried, how to choose one), while `unreachable`.
+    pub engine_error: Option<String>,
 }
 
 impl Status {
@@ -75,11 +80,21 @@ impl Status {
             container: settings.container_name(),
             port: settings.port,
             bind_address: settings.bind_address.to_string(),
+            engine: None,
+            engine_error: None,
         }
     }
 
     pub fn unreachable(settings: &Settings) -> Status {
         Status::with_state(settings, State::Unreachable)
+    }
+
+    /// Unreachable, saying why: the error of the last attempt to connect.
+    pub fn unreachable_because(settings: &Settings, error: &Error) -> Status {
+        Status {
+            engine_error: Some(error.to_string()),
+            ..Status::unreachable(settings)
+        }
     }
 
     /// Whether the web UI can be opened.
@@ -149,10 +164,12 @@ fn from_inspect(
 
 /// The instance's status right now, from one inspect.
 pub async fn current(engine: &Engine, settings: &Settings) -> Result<Status> {
-    match inspect(engine, settings).await? {
-        Some(info) => Ok(from_inspect(settings, &info, None)),
-        None => Ok(Status::with_state(settings, State::NotCreated)),
-    }
+    let mut status = match inspect(engine, settings).await? {
+        Some(info) => from_inspect(settings, &info, None),
+        None => Status::with_state(settings, State::NotCreated),
+    };
+    status.engine = engine.info().cloned();
+    Ok(status)
 }
 
 pub(crate) async fn inspect(
@@ -276,11 +293,16 @@ impl Drop for StatusWatch {
 struct Publisher {
     tx: mpsc::Sender<Status>,
     last: Option<Status>,
+    /// The engine followed now, stamped on every status.
+    engine: Option<EngineInfo>,
 }
 
 impl Publisher {
     /// False once the consumer is gone.
-    async fn publish(&mut self, status: Status) -> bool {
+    async fn publish(&mut self, mut status: Status) -> bool {
+        if status.state != State::Unreachable {
+            status.engine = self.engine.clone();
+        }
         if self.last.as_ref() == Some(&status) {
             return true;
         }
@@ -289,20 +311,31 @@ impl Publisher {
     }
 }
 
-/// First and longest pause between the watcher's attempts to (re)connect.
-const RETRY_MIN: Duration = Duration::from_millis(250);
-const RETRY_MAX: Duration = Duration::from_secs(5);
-
 /// Starts watching the instance on the engine at `endpoint`.
 pub fn watch(endpoint: String, settings: Settings) -> StatusWatch {
+    spawn_watch(Target::Endpoint(endpoint), settings)
+}
+
+/// Starts watching the instance on the engine the `engine` setting leads to (found the way the
+/// docker CLI does; see [`crate::discovery`]). While none answers, it waits for a socket to appear.
+pub fn watch_engine(settings: Settings) -> StatusWatch {
+    spawn_watch(Target::Discover(settings.engine.clone()), settings)
+}
+
+fn spawn_watch(target: Target, settings: Settings) -> StatusWatch {
     let (tx, changes) = mpsc::channel(64);
     let task = tokio::spawn(async move {
-        let mut publisher = Publisher { tx, last: None };
+        let mut publisher = Publisher {
+            tx,
+            last: None,
+            engine: None,
+        };
         let mut history = History::default();
         let mut backoff = RETRY_MIN;
         loop {
-            match Engine::connect_to(&endpoint, PING_TIMEOUT).await {
+            match target.connect().await {
                 Ok(engine) => {
+                    publisher.engine = engine.info().cloned();
                     let followed = Instant::now();
                     // `follow` only returns once its event stream failed, or the consumer left.
                     let _ = follow(&engine, &settings, &mut history, &mut publisher).await;
@@ -315,15 +348,20 @@ pub fn watch(endpoint: String, settings: Settings) -> StatusWatch {
                     if followed.elapsed() >= RETRY_MAX {
                         backoff = RETRY_MIN;
                     }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(RETRY_MAX);
                 }
-                Err(_) => {
-                    if !publisher.publish(Status::unreachable(&settings)).await {
+                Err(e) => {
+                    publisher.engine = None;
+                    if !publisher
+                        .publish(Status::unreachable_because(&settings, &e))
+                        .await
+                    {
                         return;
                     }
+                    engine_wait::until_worth_retrying(&target, &mut backoff).await;
                 }
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(RETRY_MAX);
         }
     });
     StatusWatch { changes, task }

@@ -69,6 +69,9 @@ pub struct StatusView {
     /// The container is up or on its way up: a Start/Stop toggle shows "Stop".
     pub active: bool,
     pub actions: Actions,
+    /// Which engine, where it was found ("Podman 4.3.1 at unix:///run/podman/podman.sock, from
+    /// context podman"), or "" while none answers.
+    pub engine: String,
 }
 
 /// The view of `status` (`None` before the first one arrives) while `busy` — the running
@@ -85,6 +88,10 @@ pub fn status_view(status: Option<&Status>, busy: Option<&str>) -> StatusView {
         tone,
         active: status.is_some_and(Status::is_active),
         actions: actions(status, busy),
+        engine: status
+            .and_then(|s| s.engine.as_ref())
+            .map(|e| e.summary.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -130,7 +137,9 @@ fn detail(status: &Status) -> String {
         )
     };
     match status.state {
-        State::Unreachable => "Start Docker Desktop or the Docker service, then try again.".into(),
+        State::Unreachable => status.engine_error.clone().unwrap_or_else(|| {
+            "Start Docker Desktop or the Docker service, then try again.".into()
+        }),
         State::NotCreated => "Start creates the container and its volumes.".into(),
         State::Starting if status.crashed => {
             "opencode stopped on its own and Docker is restarting it: its logs say why, and Stop ends \

@@ -14,6 +14,8 @@ pub enum IconKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrayModel {
     pub status_line: String,
+    /// Which engine the status comes from: "Engine: Podman 4.3.1 at …, from context podman".
+    pub engine_line: String,
     pub toggle_label: &'static str,
     pub toggle_enabled: bool,
     pub restart_enabled: bool,
@@ -47,6 +49,11 @@ pub fn menu_model(view: &StatusView, stop_on_quit: bool) -> TrayModel {
     let a = &view.actions;
     TrayModel {
         status_line: view.headline.clone(),
+        engine_line: if view.engine.is_empty() {
+            "Engine: not connected".to_string()
+        } else {
+            format!("Engine: {}", view.engine)
+        },
         toggle_label: if view.active { "Stop" } else { "Start" },
         toggle_enabled: if view.active {
             a.stop.enabled
@@ -250,5 +257,22 @@ mod tests {
         let m = menu_model(&status_view(None, None), false);
         assert_eq!(m.status_line, "Connecting to Docker…");
         assert!(!(m.toggle_enabled || m.restart_enabled || m.open_enabled || m.update_enabled));
+    }
+
+    #[test]
+    fn the_engine_line_names_the_engine() {
+        let mut s = status(State::Running, true);
+        let line = |s: &Status| menu_model(&status_view(Some(s), None), false).engine_line;
+        assert_eq!(line(&s), "Engine: not connected");
+        let summary = "Podman 4.3.1 at unix:///run/podman/podman.sock, from context podman";
+        s.engine = Some(occ_core::EngineInfo {
+            name: "Podman".into(),
+            version: "4.3.1".into(),
+            endpoint: "unix:///run/podman/podman.sock".into(),
+            source: "from context podman".into(),
+            api_version: "1.41".into(),
+            summary: summary.into(),
+        });
+        assert_eq!(line(&s), format!("Engine: {summary}"));
     }
 }

@@ -305,7 +305,14 @@ fn helper_runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-const DOCKER_SOCKET: &str = "/var/run/docker.sock";
+/// The socket of the engine under test (Docker's, or Podman's when discovery finds it).
+fn engine_socket() -> &'static Path {
+    static SOCKET: OnceLock<PathBuf> = OnceLock::new();
+    SOCKET.get_or_init(|| {
+        occ_core::discovery::socket_path(&occ_core::client::endpoint_from_env())
+            .expect("the engine under test answers on a unix socket")
+    })
+}
 
 /// One forwarded connection: clones of both sockets, so `cut` can shut them down synchronously,
 /// and the task that pipes between them.
@@ -353,6 +360,23 @@ impl DockerProxy {
         proxy
     }
 
+    /// A proxy whose socket, and the folder it will be in, do not exist until [`restore`]: an
+    /// engine that has not been started yet.
+    ///
+    /// [`restore`]: DockerProxy::restore
+    pub fn not_yet() -> DockerProxy {
+        let dir = tempfile::Builder::new()
+            .prefix("occ-proxy")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let path = dir.path().join("run").join("docker.sock");
+        DockerProxy {
+            _dir: dir,
+            path,
+            state: Default::default(),
+        }
+    }
+
     pub fn endpoint(&self) -> String {
         format!("unix://{}", self.path.display())
     }
@@ -383,6 +407,7 @@ impl DockerProxy {
     /// The engine is back at the same path; connections succeed once this returns.
     pub fn restore(&self) {
         let _ = std::fs::remove_file(&self.path);
+        std::fs::create_dir_all(self.path.parent().unwrap()).unwrap();
         let listener = std::os::unix::net::UnixListener::bind(&self.path).unwrap();
         listener.set_nonblocking(true).unwrap();
         let mut st = self.state.lock().unwrap();
@@ -400,6 +425,11 @@ impl DockerProxy {
     /// Makes the engine's event stream fail right after connecting while other requests work.
     pub fn break_event_streams(&self, on: bool) {
         self.state.lock().unwrap().break_events = on;
+    }
+
+    /// How many requests reached the proxy so far.
+    pub fn requests(&self) -> usize {
+        self.state.lock().unwrap().requests.len()
     }
 
     /// How many event-stream requests reached the proxy so far.
@@ -448,7 +478,7 @@ async fn forward(
             return;
         }
     }
-    let Ok(upstream) = tokio::net::UnixStream::connect(DOCKER_SOCKET).await else {
+    let Ok(upstream) = tokio::net::UnixStream::connect(engine_socket()).await else {
         return;
     };
     let Ok((mut upstream, upstream_keep)) = keep_clone(upstream) else {

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod concurrency;
 mod defaults;
+mod engines;
 mod errors;
 mod faults;
 mod input;

@@ -37,7 +37,7 @@ async fn running_and_watched(test: &str) -> (TestInstance, StatusWatch) {
     container::start(&engine, &t.settings, &mut rec.sink())
         .await
         .expect("start");
-    let mut watch = status::watch(occ_core::client::endpoint_from_env(), t.settings.clone());
+    let mut watch = status::watch_engine(t.settings.clone());
     expect(&mut watch, HEALTHY_SOON, "running and healthy", |s| {
         s.state == State::Running && s.healthy
     })
@@ -109,7 +109,7 @@ async fn every_crash_is_seen_once_and_a_stop_after_a_crash_is_no_crash() {
     let engine = common::engine().await;
     let mut t = TestInstance::new("watch-rounds");
     t.settings.image = image;
-    let mut watch = status::watch(occ_core::client::endpoint_from_env(), t.settings.clone());
+    let mut watch = status::watch_engine(t.settings.clone());
     const ROUNDS: usize = 4;
     for round in 1..=ROUNDS {
         let mut rec = Recorder::default();

@@ -69,6 +69,12 @@ enum Command {
         #[command(subcommand)]
         action: mount::MountAction,
     },
+    /// List the container engines found on this machine and which one is used
+    Engines {
+        /// One JSON array instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Show or change settings
     Config {
         #[command(subcommand)]
@@ -124,10 +130,12 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
     if let Command::Mount { action } = command {
         return mount::run(&file, action);
     }
-    if let Command::Status { json } = command {
-        return status(&settings, json).await;
+    match command {
+        Command::Status { json } => return status(&settings, json).await,
+        Command::Engines { json } => return engines(&settings, json).await,
+        _ => {}
     }
-    let engine = Engine::connect().await?;
+    let engine = Engine::discover(&settings.engine).await?;
     let mut progress = render::Terminal::new();
     let sink = &mut |p| progress.show(p);
     match command {
@@ -186,7 +194,10 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
         Command::RemoveVolumes { names } => {
             return remove_volumes(&engine, &settings, &names).await
         }
-        Command::Status { .. } | Command::Config { .. } | Command::Mount { .. } => {
+        Command::Status { .. }
+        | Command::Engines { .. }
+        | Command::Config { .. }
+        | Command::Mount { .. } => {
             unreachable!("handled above")
         }
     }
@@ -194,9 +205,11 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
 }
 
 async fn status(settings: &Settings, json: bool) -> Result<ExitCode, Error> {
-    let (status, error) = match Engine::connect().await {
+    let (status, error) = match Engine::discover(&settings.engine).await {
         Ok(engine) => (occ_core::status::current(&engine, settings).await?, None),
-        Err(e) if e.is_unreachable() => (occ_core::Status::unreachable(settings), Some(e)),
+        Err(e) if e.is_unreachable() => {
+            (occ_core::Status::unreachable_because(settings, &e), Some(e))
+        }
         Err(e) => return Err(e),
     };
     let view = occ_core::status_view(Some(&status), None);
@@ -204,6 +217,9 @@ async fn status(settings: &Settings, json: bool) -> Result<ExitCode, Error> {
         let mut value = serde_json::to_value(&status).unwrap_or_default();
         value["view"] = serde_json::to_value(&view).unwrap_or_default();
         println!("{value}");
+    } else if error.is_some() {
+        // The advice is the error, printed below.
+        println!("{}", view.headline);
     } else {
         println!("{}", render::status_text(&view));
     }
@@ -214,6 +230,16 @@ async fn status(settings: &Settings, json: bool) -> Result<ExitCode, Error> {
         }
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+async fn engines(settings: &Settings, json: bool) -> Result<ExitCode, Error> {
+    let found = occ_core::engines::list(&settings.engine).await?;
+    if json {
+        println!("{}", serde_json::to_string(&found).unwrap_or_default());
+    } else {
+        println!("{}", render::engines_text(&found, &settings.engine));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn remove_volumes(

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use occ_core::engines::FoundEngine;
 use occ_core::{Progress, StatusView};
 
 pub struct Terminal {
@@ -130,11 +131,40 @@ impl Terminal {
     }
 }
 
-/// The status as every surface words it: the headline, and the advice under it if any.
+/// The status as every surface words it: the headline, the advice under it if any, and the
+/// engine it was read from.
 pub fn status_text(view: &StatusView) -> String {
-    if view.detail.is_empty() {
-        view.headline.clone()
-    } else {
-        format!("{}\n{}", view.headline, view.detail)
+    let mut text = view.headline.clone();
+    if !view.detail.is_empty() {
+        text = format!("{text}\n{}", view.detail);
     }
+    if !view.engine.is_empty() {
+        text = format!("{text}\nEngine: {}", view.engine);
+    }
+    text
+}
+
+/// One line per endpoint: `*` marks the one in use.
+pub fn engines_text(found: &[FoundEngine], setting: &str) -> String {
+    let mut lines: Vec<String> = found
+        .iter()
+        .map(|f| match (&f.engine, &f.problem) {
+            (Some(e), _) => format!(
+                "{} {}{}",
+                if f.selected { "*" } else { " " },
+                e.summary,
+                if f.selected { " (in use)" } else { "" }
+            ),
+            (None, problem) => format!(
+                "  - {} ({}): {}",
+                f.endpoint,
+                f.source,
+                problem.as_deref().unwrap_or("no answer")
+            ),
+        })
+        .collect();
+    lines.push(format!(
+        "engine setting: {setting} (change it with `occ config set engine <endpoint or context>`)"
+    ));
+    lines.join("\n")
 }
