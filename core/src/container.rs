@@ -89,6 +89,16 @@ pub async fn start(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Resu
     // anything (the engine's own message would be about a "bind source path").
     crate::mounts::check_all(settings)?;
     let image_id = match image::local_image_id(engine, &settings.image).await? {
+        Some(_) if crate::ownership::needs_rebuild(engine, settings).await? => {
+            let (uid, gid) = crate::ownership::build_user();
+            sink(Progress::Stage {
+                message: format!(
+                    "Rebuilding the image with your uid {uid} and gid {gid}, so files the agent \
+                     writes in mounted folders are yours"
+                ),
+            });
+            refresh_image(engine, settings, sink).await?
+        }
         Some(id) => id,
         None => refresh_image(engine, settings, sink).await?,
     };

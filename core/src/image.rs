@@ -103,6 +103,18 @@ pub async fn build(
             VERSION_LABEL.to_string(),
             env!("CARGO_PKG_VERSION").to_string(),
         )])),
+        // The Dockerfile's user gets the person's uid/gid (see `ownership`); a Dockerfile without
+        // these arguments only makes the engine say they were not used.
+        buildargs: Some(HashMap::from([
+            (
+                "USER_UID".to_string(),
+                crate::ownership::build_user().0.to_string(),
+            ),
+            (
+                "USER_GID".to_string(),
+                crate::ownership::build_user().1.to_string(),
+            ),
+        ])),
         ..Default::default()
     };
     let mut stream =

@@ -17,6 +17,7 @@ mod health;
 pub mod image;
 pub mod logs;
 pub mod mounts;
+pub mod ownership;
 pub mod progress;
 pub mod reference;
 pub mod settings;

@@ -109,12 +109,13 @@ impl FolderMount {
     }
 }
 
-/// Checks every entry's paths and that no two share a container path. The reason names the entry.
-pub fn validate(mounts: &[FolderMount]) -> Result<(), String> {
+/// Checks every entry's paths and that no two share a container path; `engine` is the `engine`
+/// setting, whose socket is refused too. The reason names the entry.
+pub fn validate(mounts: &[FolderMount], engine: &str) -> Result<(), String> {
     let mut targets: Vec<String> = Vec::new();
     for m in mounts {
         let host = host_path(&m.host).map_err(|r| format!("entry {:?}: {r}", m.host_text()))?;
-        refuse_sensitive(&host).map_err(|r| format!("entry {:?}: {r}", m.host_text()))?;
+        refuse_sensitive(&host, engine).map_err(|r| format!("entry {:?}: {r}", m.host_text()))?;
         let target = m.target();
         container_path(&target).map_err(|r| {
             format!(
@@ -137,7 +138,7 @@ pub fn validate(mounts: &[FolderMount]) -> Result<(), String> {
 
 /// Checks the folder itself: it exists, is a folder, and where it really leads (a link to `/etc`
 /// is `/etc`) passes the same rules. Returns the resolved path.
-pub fn check_host(m: &FolderMount) -> Result<PathBuf, String> {
+pub fn check_host(m: &FolderMount, engine: &str) -> Result<PathBuf, String> {
     let shown = m.host_text();
     let real = match std::fs::canonicalize(&m.host) {
         Ok(real) => real,
@@ -154,7 +155,7 @@ pub fn check_host(m: &FolderMount) -> Result<PathBuf, String> {
             "entry {shown:?}: it is a file, not a folder; mount the folder that holds it"
         ));
     }
-    refuse_sensitive(&real)
+    refuse_sensitive(&real, engine)
         .map_err(|r| format!("entry {shown:?} leads to {}: {r}", real.display()))?;
     Ok(real)
 }
@@ -233,7 +234,7 @@ fn lexical(path: &Path) -> Option<PathBuf> {
 
 /// The folders whose mounting would hand the container the system, the home folder, or the
 /// engine itself.
-fn refuse_sensitive(host: &Path) -> Result<(), String> {
+fn refuse_sensitive(host: &Path, engine: &str) -> Result<(), String> {
     if host.parent().is_none() {
         return Err("that is the filesystem root; mount a project folder instead".into());
     }
@@ -267,7 +268,7 @@ fn refuse_sensitive(host: &Path) -> Result<(), String> {
             host.display()
         ));
     }
-    for socket in docker_sockets() {
+    for socket in docker_sockets(engine) {
         if socket.starts_with(host) {
             return Err(format!(
                 "it holds the Docker socket {}, and whoever reaches that socket controls every \
@@ -280,12 +281,22 @@ fn refuse_sensitive(host: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Where the engine's socket may be, each as given and as resolved (`/var/run` → `/run`).
-fn docker_sockets() -> Vec<PathBuf> {
+/// Where the engine's socket may be, each as given and as resolved (`/var/run` → `/run`): the
+/// one the `engine` setting, DOCKER_HOST or the docker context choose, every well-known one
+/// (Docker Desktop, rootless, Podman, Colima, …) and a few more.
+fn docker_sockets(engine: &str) -> Vec<PathBuf> {
     let mut sockets = vec![
         PathBuf::from("/var/run/docker.sock"),
         PathBuf::from("/run/docker.sock"),
     ];
+    let env = crate::discovery::Env::current();
+    let chosen = crate::discovery::resolve(engine, &env).unwrap_or_default();
+    sockets.extend(
+        chosen
+            .into_iter()
+            .chain(crate::discovery::table(&env))
+            .filter_map(|c| c.socket_path()),
+    );
     if let Some(path) = std::env::var("DOCKER_HOST")
         .ok()
         .and_then(|h| h.strip_prefix("unix://").map(PathBuf::from))
@@ -353,8 +364,8 @@ pub fn add(
     mount: FolderMount,
 ) -> Result<(Settings, Vec<String>), SettingsError> {
     // The path rules first, so a relative path is called relative rather than missing.
-    validate(std::slice::from_ref(&mount)).map_err(refused)?;
-    let real = check_host(&mount).map_err(refused)?;
+    validate(std::slice::from_ref(&mount), &settings.engine).map_err(refused)?;
+    let real = check_host(&mount, &settings.engine).map_err(refused)?;
     let mut updated = settings.clone();
     updated.mounts.push(mount);
     updated.validate()?;
@@ -384,7 +395,7 @@ pub fn set_read_only(
 /// Checks every mounted folder is still there and still allowed (before creating the container).
 pub fn check_all(settings: &Settings) -> Result<(), SettingsError> {
     for m in &settings.mounts {
-        check_host(m).map_err(refused)?;
+        check_host(m, &settings.engine).map_err(refused)?;
     }
     Ok(())
 }

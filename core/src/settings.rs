@@ -147,7 +147,7 @@ impl Settings {
                 ),
             ));
         }
-        crate::mounts::validate(&self.mounts).map_err(|r| invalid("mounts", r))?;
+        crate::mounts::validate(&self.mounts, &self.engine).map_err(|r| invalid("mounts", r))?;
         Ok(())
     }
 

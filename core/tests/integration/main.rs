@@ -13,6 +13,7 @@ mod faults;
 mod input;
 mod lifecycle;
 mod mounts;
+mod ownership;
 mod persistence;
 mod proptests;
 mod pull;

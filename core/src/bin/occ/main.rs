@@ -128,7 +128,7 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
         return config(&file, action);
     }
     if let Command::Mount { action } = command {
-        return mount::run(&file, action);
+        return mount::run(&file, action).await;
     }
     match command {
         Command::Status { json } => return status(&settings, json).await,
@@ -146,6 +146,9 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
                 println!("created volume {volume}");
             }
             println!("opencode is running at {}", settings.url());
+            if let Some(note) = mount::ownership_note(&engine, &settings).await? {
+                eprintln!("note: {note}");
+            }
         }
         Command::Stop => {
             container::stop(&engine, &settings).await?;
@@ -205,23 +208,33 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
 }
 
 async fn status(settings: &Settings, json: bool) -> Result<ExitCode, Error> {
-    let (status, error) = match Engine::discover(&settings.engine).await {
-        Ok(engine) => (occ_core::status::current(&engine, settings).await?, None),
-        Err(e) if e.is_unreachable() => {
-            (occ_core::Status::unreachable_because(settings, &e), Some(e))
-        }
+    let (status, ownership, error) = match Engine::discover(&settings.engine).await {
+        Ok(engine) => (
+            occ_core::status::current(&engine, settings).await?,
+            mount::ownership_note(&engine, settings).await?,
+            None,
+        ),
+        Err(e) if e.is_unreachable() => (
+            occ_core::Status::unreachable_because(settings, &e),
+            None,
+            Some(e),
+        ),
         Err(e) => return Err(e),
     };
     let view = occ_core::status_view(Some(&status), None);
     if json {
         let mut value = serde_json::to_value(&status).unwrap_or_default();
         value["view"] = serde_json::to_value(&view).unwrap_or_default();
+        value["ownership"] = serde_json::json!(ownership);
         println!("{value}");
     } else if error.is_some() {
         // The advice is the error, printed below.
         println!("{}", view.headline);
     } else {
         println!("{}", render::status_text(&view));
+        if let Some(note) = ownership {
+            println!("note: {note}");
+        }
     }
     match error {
         Some(e) => {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use occ_core::mounts::{self, FolderMount};
-use occ_core::{Error, SettingsFile};
+use occ_core::{Engine, Error, Settings, SettingsFile};
 
 #[derive(Subcommand)]
 pub enum MountAction {
@@ -24,7 +24,15 @@ pub enum MountAction {
     List,
 }
 
-pub fn run(file: &SettingsFile, action: MountAction) -> Result<ExitCode, Error> {
+/// The ownership note ([`occ_core::ownership::note`]) when there are mounted folders.
+pub async fn ownership_note(engine: &Engine, settings: &Settings) -> Result<Option<String>, Error> {
+    if settings.mounts.is_empty() {
+        return Ok(None);
+    }
+    occ_core::ownership::note(engine, settings).await
+}
+
+pub async fn run(file: &SettingsFile, action: MountAction) -> Result<ExitCode, Error> {
     let settings = file.load()?;
     match action {
         MountAction::Add { spec, read_only } => {
@@ -45,6 +53,12 @@ pub fn run(file: &SettingsFile, action: MountAction) -> Result<ExitCode, Error> 
                 mount.target(),
                 if read_only { " read-only" } else { "" }
             );
+            // Said when it applies; an engine that is not there is for `occ start` to report.
+            if let Ok(engine) = Engine::discover(&updated.engine).await {
+                if let Some(note) = ownership_note(&engine, &updated).await? {
+                    eprintln!("note: {note}");
+                }
+            }
         }
         MountAction::Remove { path } => {
             let updated = mounts::remove(&settings, &path)?;
