@@ -16,6 +16,7 @@ use bollard::query_parameters::{
 use sha2::{Digest, Sha256};
 
 use crate::client::Engine;
+use crate::credentials;
 use crate::error::{status_code, Error, Result};
 use crate::image::{self, BuildSource};
 use crate::progress::{Progress, Sink};
@@ -88,6 +89,8 @@ pub async fn start(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Resu
     // A mounted folder that vanished or now leads somewhere refused: say so before changing
     // anything (the engine's own message would be about a "bind source path").
     crate::mounts::check_all(settings)?;
+    // Checked before anything changes: without its password nothing is created or started.
+    settings.required_credentials()?;
     let image_id = match image::local_image_id(engine, &settings.image).await? {
         Some(_) if crate::ownership::needs_rebuild(engine, settings).await? => {
             let (uid, gid) = crate::ownership::build_user();
@@ -281,7 +284,7 @@ async fn create(
     let mounts = volumes.chain(folders).collect();
     let body = ContainerCreateBody {
         image: Some(settings.image.clone()),
-        env: Some(settings.env.clone()),
+        env: Some(container_env(settings)?),
         exposed_ports: Some(HashMap::from([(port_key.clone(), HashMap::new())])),
         labels: Some(HashMap::from([
             (INSTANCE_LABEL.to_string(), settings.instance.clone()),
@@ -331,13 +334,34 @@ async fn create(
     }
 }
 
-/// A fingerprint of everything the container was created with; a change means recreate.
+/// The container's environment: the `env` setting, plus the server password when one is
+/// required (opencode then asks every request for it, by HTTP basic auth).
+fn container_env(settings: &Settings) -> Result<Vec<String>> {
+    let mut env = settings.env.clone();
+    if let Some(credentials) = settings.required_credentials()? {
+        env.push(format!(
+            "{}={}",
+            credentials::PASSWORD_ENV,
+            credentials.password()
+        ));
+        env.push(format!(
+            "{}={}",
+            credentials::USERNAME_ENV,
+            credentials.username()
+        ));
+    }
+    Ok(env)
+}
+
+/// A fingerprint of everything the container was created with; a change means recreate. The
+/// password enters as its own digest, so a new password recreates the container.
 fn config_hash(settings: &Settings, image_id: &str) -> String {
     let mut fingerprint = serde_json::json!({
         "image_id": image_id,
         "port": settings.port,
         "bind_address": settings.bind_address,
         "env": settings.env,
+        "password": settings.credentials().filter(|_| settings.require_password).map(|c| c.digest()),
         "volumes": settings.volumes(),
         "restart": "unless-stopped",
     });
@@ -436,13 +460,14 @@ pub async fn wait_healthy(
     sink: Sink<'_>,
 ) -> Result<()> {
     let url = format!("{}global/health", settings.url());
+    let credentials = settings.required_credentials()?;
     let started = Instant::now();
     let mut last_report = None;
     loop {
         let current = status::current(engine, settings).await?;
         // Done when the service answers us and Docker agrees (its own health check, if the image
         // has one), so the status right after a start says running and healthy.
-        if current.is_ready() && crate::health::answers(&url).await {
+        if current.is_ready() && crate::health::answers(&url, credentials).await {
             return Ok(());
         }
         match current.state {

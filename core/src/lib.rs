@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod container;
+pub mod credentials;
 pub mod discovery;
 pub mod dockerfile;
 mod engine_wait;
@@ -20,7 +21,9 @@ pub mod mounts;
 pub mod ownership;
 pub mod progress;
 pub mod reference;
+pub mod rotate;
 pub mod settings;
+pub mod settings_migrate;
 pub mod settings_warnings;
 pub mod status;
 pub mod view;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::credentials::{self, Credentials};
 use crate::mounts::FolderMount;
 
 /// The environment variable that moves the settings folder (tests use it for isolation).
@@ -14,13 +15,6 @@ pub const CONFIG_DIR_ENV: &str = "OPENCODE_CLOUD_CONFIG_DIR";
 pub const FILE_NAME: &str = "settings.json";
 /// opencode turns on HTTP basic auth when this is set in its environment.
 pub const PASSWORD_ENV: &str = "OPENCODE_SERVER_PASSWORD";
-
-/// Pull sources that earlier versions put in every settings file although nothing was ever
-/// published there; [`SettingsFile::load_migrating`] drops them once.
-pub const RETIRED_SOURCES: [&str; 2] = [
-    "ghcr.io/opencode-cloud/opencode-cloud:latest",
-    "docker.io/opencodecloud/opencode-cloud:latest",
-];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -43,6 +37,15 @@ pub enum SettingsError {
         path: PathBuf,
         message: String,
     },
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::CredentialsError),
+    /// `require_password` is on but these settings were not loaded with their password (a
+    /// program built them by hand): nothing starts without it.
+    #[error(
+        "No server password is loaded although `require_password` is on; load the settings with \
+         SettingsFile::load, which creates the password file on first use."
+    )]
+    NoPassword,
 }
 
 impl SettingsError {
@@ -88,6 +91,16 @@ pub struct Settings {
     /// Which engine: `auto` (find it as the docker CLI does), an endpoint URL such as
     /// `unix:///run/podman/podman.sock`, or a docker context name.
     pub engine: String,
+    /// Whether opencode asks for the password in `<config dir>/server-password`. Off only on a
+    /// loopback `bind_address`.
+    pub require_password: bool,
+    /// The password, read from its own file by [`SettingsFile::load`]; never serialized.
+    #[serde(skip)]
+    pub credentials: Option<Credentials>,
+    /// Why the password file could not be read or created, said when the password is needed
+    /// (a start), not by commands that do without it (status, logs, config).
+    #[serde(skip)]
+    pub credentials_error: Option<credentials::CredentialsError>,
 }
 
 impl Default for Settings {
@@ -107,6 +120,9 @@ impl Default for Settings {
             start_at_login: false,
             mounts: Vec::new(),
             engine: crate::discovery::AUTO.into(),
+            require_password: true,
+            credentials: None,
+            credentials_error: None,
         }
     }
 }
@@ -137,12 +153,12 @@ impl Settings {
             validate_env_entry(entry).map_err(|r| invalid("env", r))?;
         }
         validate_engine(&self.engine).map_err(|r| invalid("engine", r))?;
-        if !self.bind_address.is_loopback() && self.password().is_none() {
+        if !self.bind_address.is_loopback() && !self.require_password {
             return Err(invalid(
-                "bind_address",
+                "require_password",
                 format!(
-                    "{} makes the session reachable from the network, so a password is required: \
-                     add {PASSWORD_ENV}=<password> to env",
+                    "can be false only with a loopback bind_address such as 127.0.0.1: {} makes \
+                     the session reachable from the network",
                     self.bind_address
                 ),
             ));
@@ -185,13 +201,31 @@ impl Settings {
         format!("http://{host}:{}/", self.port)
     }
 
-    /// The server password from `env`, if one is set.
-    pub fn password(&self) -> Option<&str> {
-        self.env.iter().find_map(|e| {
-            e.strip_prefix(PASSWORD_ENV)
-                .and_then(|rest| rest.strip_prefix('='))
-                .filter(|p| !p.is_empty())
-        })
+    /// The server password loaded with these settings (none when built by hand or when
+    /// `require_password` is off).
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
+
+    /// These settings with `credentials` as their password.
+    pub fn with_credentials(mut self, credentials: Option<Credentials>) -> Settings {
+        self.credentials = credentials;
+        self
+    }
+
+    /// The password the container must get: `None` when `require_password` is off; an error
+    /// when it is on and none was loaded, so nothing ever starts unprotected by mistake.
+    pub fn required_credentials(&self) -> Result<Option<&Credentials>, SettingsError> {
+        match (
+            self.require_password,
+            &self.credentials,
+            &self.credentials_error,
+        ) {
+            (false, _, _) => Ok(None),
+            (true, Some(c), _) => Ok(Some(c)),
+            (true, None, Some(e)) => Err(e.clone().into()),
+            (true, None, None) => Err(SettingsError::NoPassword),
+        }
     }
 
     /// Parses and validates settings from JSON text; `path` is only used in messages.
@@ -256,7 +290,11 @@ impl Settings {
         let updated: Settings = serde_path_to_error::deserialize(value.clone())
             .map_err(|e| data_error(key, &e.into_inner().to_string(), &value))?;
         updated.validate()?;
-        Ok(updated)
+        Ok(Settings {
+            credentials: self.credentials.clone(),
+            credentials_error: self.credentials_error.clone(),
+            ..updated
+        })
     }
 }
 
@@ -273,12 +311,12 @@ fn expected(key: &str) -> Option<&'static str> {
         "image_mode" => "\"pull\" or \"build\"",
         "build_context" => "the path of a folder with a Dockerfile, or null",
         "env" => "a list of \"KEY=value\" texts such as [\"TZ=Europe/Berlin\"]",
-        "stop_on_quit" | "start_at_login" => "true or false",
         "mounts" => {
             "a list of folders such as [{\"host\": \"/home/you/project\", \"read_only\": false}] \
              (add them with `occ mount add`)"
         }
         "engine" => "\"auto\", an endpoint such as \"unix:///run/podman/podman.sock\", or a docker context name",
+        "stop_on_quit" | "start_at_login" | "require_password" => "true or false",
         _ => return None,
     })
 }
@@ -397,6 +435,13 @@ fn validate_env_entry(entry: &str) -> Result<(), String> {
         .next()
         .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if key == PASSWORD_ENV || key == crate::credentials::USERNAME_ENV {
+        return Err(format!(
+            "must not set {key}: the server password lives in its own file, {}, which \
+             `occ credentials` shows and `occ credentials --rotate` renews",
+            crate::credentials::FILE_NAME
+        ));
+    }
     if key_ok {
         Ok(())
     } else {
@@ -404,30 +449,6 @@ fn validate_env_entry(entry: &str) -> Result<(), String> {
             "entry has the name {key:?}; names are letters, digits and '_', not starting with a digit"
         ))
     }
-}
-
-/// The file's text with retired values taken out, when there were any, and what was done.
-fn migrate(text: &str) -> (Option<String>, Vec<String>) {
-    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_str::<serde_json::Value>(text)
-    else {
-        return (None, Vec::new());
-    };
-    let mut notices = Vec::new();
-    if let Some(serde_json::Value::Array(sources)) = map.get_mut("image_sources") {
-        let before = sources.len();
-        sources.retain(|s| !s.as_str().is_some_and(|s| RETIRED_SOURCES.contains(&s)));
-        if sources.len() != before {
-            notices.push(format!(
-                "Removed {} from image_sources: nothing is published there. The image is built \
-                 here unless you add a source of your own.",
-                RETIRED_SOURCES.join(" and ")
-            ));
-        }
-    }
-    if notices.is_empty() {
-        return (None, notices);
-    }
-    (serde_json::to_string(&map).ok(), notices)
 }
 
 /// The folder that holds `settings.json`.
@@ -467,8 +488,32 @@ impl SettingsFile {
     }
 
     /// Like [`SettingsFile::load`], and also returns one sentence per change made to the file
-    /// on the way. The file is saved right after, so each sentence is said once.
+    /// on the way (see [`crate::settings_migrate`]). The file is saved right after, so each
+    /// sentence is said once. With `require_password` on, the password is loaded too, and
+    /// generated into its own file on first use.
     pub fn load_migrating(&self) -> Result<(Settings, Vec<String>), SettingsError> {
+        let (settings, notices) = self.load_file()?;
+        if !settings.require_password {
+            return Ok((settings, notices));
+        }
+        Ok(match credentials::load_or_create(self.dir()) {
+            Ok(c) => (settings.with_credentials(Some(c)), notices),
+            Err(e) => (
+                Settings {
+                    credentials_error: Some(e),
+                    ..settings
+                },
+                notices,
+            ),
+        })
+    }
+
+    /// The folder that holds the settings file and the password file.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    fn load_file(&self) -> Result<(Settings, Vec<String>), SettingsError> {
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -476,16 +521,32 @@ impl SettingsFile {
             }
             Err(e) => return Err(self.io_error("read", e)),
         };
-        let (migrated, notices) = migrate(&text);
-        let Some(migrated) = migrated else {
-            return Settings::from_json(&text, &self.path).map(|s| (s, notices));
+        let Some(migration) = crate::settings_migrate::migrate(&text) else {
+            return Settings::from_json(&text, &self.path).map(|s| (s, Vec::new()));
         };
         // A file that is broken for another reason (a key given twice) is reported as it is,
         // and not rewritten.
         if let Err(e @ SettingsError::Parse { .. }) = Settings::from_json(&text, &self.path) {
             return Err(e);
         }
-        let settings = Settings::from_json(&migrated, &self.path)?;
+        let settings = Settings::from_json(&migration.text, &self.path)?;
+        let mut notices = migration.notices;
+        if let Some(password) = &migration.password {
+            let path = credentials::path_in(self.dir());
+            notices.push(if credentials::adopt(self.dir(), password)? {
+                format!(
+                    "Moved the server password from env in settings.json to {} (readable only \
+                     by you); `occ credentials` shows it.",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "Removed the server password from env in settings.json: the one in {} is \
+                     used.",
+                    path.display()
+                )
+            });
+        }
         self.save(&settings)?;
         Ok((settings, notices))
     }
@@ -542,10 +603,14 @@ mod tests {
             (r#"{"env": ["A=b\nc"]}"#, "env"),
             (r#"{"image_mode": "fetch"}"#, "image_mode"),
             (r#"{"instance": "has space"}"#, "instance"),
-            (r#"{"bind_address": "0.0.0.0"}"#, "bind_address"),
             (r#"{"mounts": [{"host": "relative"}]}"#, "mounts"),
             (r#"{"mounts": [{"host": "/etc"}]}"#, "mounts"),
             (r#"{"mounts": [{"hots": "/srv/x"}]}"#, "mounts"),
+            (
+                r#"{"bind_address": "0.0.0.0", "require_password": false}"#,
+                "require_password",
+            ),
+            (r#"{"env": ["OPENCODE_SERVER_PASSWORD=x"]}"#, "env"),
         ];
         for (text, key) in cases {
             match parse(text) {
@@ -631,12 +696,16 @@ mod tests {
     }
 
     #[test]
-    fn network_bind_needs_password() {
-        let ok =
-            parse(r#"{"bind_address": "0.0.0.0", "env": ["OPENCODE_SERVER_PASSWORD=s3cret"]}"#)
-                .expect("valid");
-        assert_eq!(ok.password(), Some("s3cret"));
+    fn network_bind_needs_the_password_on() {
+        let ok = parse(r#"{"bind_address": "0.0.0.0"}"#).expect("valid");
+        assert!(ok.require_password);
         assert_eq!(ok.url(), "http://127.0.0.1:3000/");
+        let off = parse(r#"{"require_password": false}"#).expect("loopback may go without");
+        assert_eq!(off.required_credentials(), Ok(None));
+        assert_eq!(
+            Settings::default().required_credentials(),
+            Err(SettingsError::NoPassword)
+        );
     }
 
     #[test]

@@ -15,8 +15,10 @@ use occ_core::{Engine, Progress, Settings};
 
 /// The test image: Debian's static busybox serving `/global/health` on port 3000, as opencode
 /// does, with a HEALTHCHECK and a TERM trap so `docker stop` is quick. `exit 3` when httpd dies
-/// lets a test simulate a crash.
-pub const TEST_IMAGE: &str = "occ-test-busybox:1";
+/// lets a test simulate a crash. Like opencode, it asks for HTTP basic auth on every route (the
+/// health endpoint included) when `OPENCODE_SERVER_PASSWORD` is set, user
+/// `OPENCODE_SERVER_USERNAME` (default `opencode`); its health check sends them.
+pub const TEST_IMAGE: &str = "occ-test-busybox:2";
 
 const TEST_DOCKERFILE: &str = r#"FROM scratch
 COPY busybox /bin/busybox
@@ -24,9 +26,9 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 RUN mkdir -p /www/global /tmp && echo '{"healthy":true}' > /www/global/health && echo '<h1>occ test image</h1>' > /www/index.html
 ARG VARIANT=a
 LABEL dev.opencode-cloud.test-variant=$VARIANT
-HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:3000/global/health || exit 1
+HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null "http://${OPENCODE_SERVER_USERNAME:-opencode}:${OPENCODE_SERVER_PASSWORD}@127.0.0.1:3000/global/health" || exit 1
 EXPOSE 3000
-CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; httpd -f -p 3000 -h /www & wait; exit 3"]
+CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; : > /tmp/httpd.conf; if [ -n \"$OPENCODE_SERVER_PASSWORD\" ]; then echo \"/:${OPENCODE_SERVER_USERNAME:-opencode}:$OPENCODE_SERVER_PASSWORD\" > /tmp/httpd.conf; fi; httpd -f -p 3000 -h /www -c /tmp/httpd.conf & wait; exit 3"]
 "#;
 
 /// A build context folder holding the test Dockerfile (with `extra` appended) and busybox.
@@ -131,11 +133,15 @@ impl TestInstance {
             ..Settings::default()
         };
         let config_dir = tempfile::tempdir().unwrap();
-        let instance = TestInstance {
+        let mut instance = TestInstance {
             settings,
             config_dir,
         };
         instance.save();
+        // Loaded back as the app and `occ` do: with the password, created on this first load.
+        instance.settings = occ_core::SettingsFile::at(instance.settings_path())
+            .load()
+            .unwrap();
         // Clean up leftovers of an earlier crashed run with the same name.
         instance.cleanup();
         instance

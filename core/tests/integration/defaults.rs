@@ -2,7 +2,8 @@
 //! settings files that still name the retired sources are cleaned once.
 
 use occ_core::container;
-use occ_core::settings::{ImageMode, RETIRED_SOURCES};
+use occ_core::settings::ImageMode;
+use occ_core::settings_migrate::RETIRED_SOURCES;
 use occ_core::{Progress, Settings, SettingsFile};
 
 use crate::common::{self, Recorder, TestInstance};

@@ -190,7 +190,10 @@ async fn the_engine_vanishing_while_the_container_runs_leaves_it_running() {
 
     // Only our line to the engine broke: the container and its service are still up.
     assert!(common::is_running(t.name()));
-    let url = format!("{}global/health", s.url());
+    let url = s
+        .credentials()
+        .expect("loaded")
+        .url_with_login(&format!("{}global/health", s.url()));
     let out = std::process::Command::new("busybox")
         .args(["wget", "-q", "-O", "-", &url])
         .output()

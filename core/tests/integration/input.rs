@@ -158,27 +158,35 @@ async fn bad_settings_are_refused_with_key_and_reason_and_change_nothing() {
 async fn the_password_reaches_the_container_and_no_status_error_or_progress_text() {
     let engine = common::engine().await;
     let mut t = TestInstance::new("password");
-    let secret = format!("Zq8-{}-hunter2", std::process::id());
+    let secret = t
+        .settings
+        .credentials()
+        .expect("loaded with the settings")
+        .password()
+        .to_string();
     let password_entry = format!("{}={secret}", occ_core::settings::PASSWORD_ENV);
 
     // Everything the user or a log could see, gathered to be searched for the secret.
     let mut seen: Vec<String> = Vec::new();
 
-    // Reachable from the network means a password is required.
+    // Reachable from the network means the password stays on.
     t.settings.bind_address = "0.0.0.0".parse().unwrap();
     t.settings.env = vec!["TZ=UTC".into()];
-    let refused = t.settings.validate().expect_err("no password");
+    let mut open = t.settings.clone();
+    open.require_password = false;
+    let refused = open.validate().expect_err("no password on the network");
     assert!(
-        refused.to_string().contains("Setting `bind_address`")
-            && refused.to_string().contains("OPENCODE_SERVER_PASSWORD"),
+        refused.to_string().contains("Setting `require_password`")
+            && refused.to_string().contains("loopback"),
         "{refused}"
     );
-    t.settings.env.push(password_entry.clone());
+    t.settings.validate().expect("with the password");
     t.save();
 
-    // A password typed the wrong way is refused without being quoted back.
+    // A password typed into env is refused without being quoted back.
     for typed in [
         password_entry.clone(),
+        format!("[\"TZ=UTC\", \"{password_entry}\"]"),
         format!("[\"TZ=UTC\", \"OPENCODE_SERVER_PASSWORD:{secret}\"]"),
     ] {
         let out = t
@@ -197,6 +205,14 @@ async fn the_password_reaches_the_container_and_no_status_error_or_progress_text
         seen.push(err.to_string());
         seen.push(format!("{err:?}"));
     }
+    for args in [&["config", "show"][..], &["config", "get", "env"]] {
+        let out = t.occ().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        seen.push(text(&out));
+    }
+    seen.push(format!("{:?}", t.settings));
+    seen.push(serde_json::to_string(&t.settings).unwrap());
+    seen.push(std::fs::read_to_string(t.settings_path()).unwrap());
 
     let mut progress: Vec<Progress> = Vec::new();
     let mut record = |p: Progress| progress.push(p);
@@ -205,9 +221,14 @@ async fn the_password_reaches_the_container_and_no_status_error_or_progress_text
         .expect("start");
     let seeded = common::seed_volumes(&t);
 
-    // It is in the container's environment, exactly.
+    // It is in the container's environment, exactly, with opencode's user name.
     let env = common::inspect(t.name(), "{{range .Config.Env}}{{println .}}{{end}}");
     assert!(env.lines().any(|l| l == password_entry), "{env}");
+    assert!(
+        env.lines()
+            .any(|l| l == "OPENCODE_SERVER_USERNAME=opencode"),
+        "{env}"
+    );
     // …and in the environment of the service process itself.
     let environ = common::docker(&[
         "exec",

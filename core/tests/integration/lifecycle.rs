@@ -25,15 +25,11 @@ async fn start_stop_remove_start() {
         .expect("start");
     assert!(report.created_container);
     assert_eq!(report.created_volumes, t.volume_names());
-    let health = common::docker(&[
-        "exec",
-        t.name(),
-        "wget",
-        "-q",
-        "-O",
-        "-",
-        "http://127.0.0.1:3000/global/health",
-    ]);
+    let inside = s
+        .credentials()
+        .expect("loaded")
+        .url_with_login("http://127.0.0.1:3000/global/health");
+    let health = common::docker(&["exec", t.name(), "wget", "-q", "-O", "-", &inside]);
     assert!(health.contains("healthy"));
 
     // Published on 127.0.0.1 only: another loopback address does not reach it.
@@ -115,7 +111,14 @@ async fn start_waits_for_health_with_progress() {
         .await
         .expect("start");
     // The service answered before start returned.
-    let url = format!("http://127.0.0.1:{}/global/health", t.settings.port);
+    let url = t
+        .settings
+        .credentials()
+        .expect("loaded")
+        .url_with_login(&format!(
+            "http://127.0.0.1:{}/global/health",
+            t.settings.port
+        ));
     let body = std::process::Command::new("busybox")
         .args(["wget", "-q", "-O", "-", &url])
         .output()

@@ -75,6 +75,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the user, password and address to log in to opencode (only this command shows them)
+    Credentials {
+        /// Replace the password with a new random one; a running container is recreated on it
+        /// (volumes kept)
+        #[arg(long)]
+        rotate: bool,
+    },
     /// Show or change settings
     Config {
         #[command(subcommand)]
@@ -134,6 +141,9 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
         Command::Status { json } => return status(&settings, json).await,
         Command::Engines { json } => return engines(&settings, json).await,
         _ => {}
+    }
+    if let Command::Credentials { rotate: false } = command {
+        return Ok(print_credentials(&file, &settings));
     }
     let engine = Engine::discover(&settings.engine).await?;
     let mut progress = render::Terminal::new();
@@ -197,12 +207,29 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
         Command::RemoveVolumes { names } => {
             return remove_volumes(&engine, &settings, &names).await
         }
+        Command::Credentials { .. } => {
+            let rotated = occ_core::rotate::rotate_password(&engine, &file, sink).await?;
+            progress.finish();
+            println!(
+                "new password stored in {}; `occ credentials` shows it",
+                occ_core::credentials::path_in(file.dir()).display()
+            );
+            match rotated {
+                occ_core::rotate::Rotated::Recreated => {
+                    println!("the container was recreated on it (volumes kept)")
+                }
+                occ_core::rotate::Rotated::AtNextStart => {
+                    println!("the container takes it at its next start")
+                }
+            }
+            if !settings.require_password {
+                println!("require_password is false, so the server does not ask for it");
+            }
+        }
         Command::Status { .. }
         | Command::Engines { .. }
         | Command::Config { .. }
-        | Command::Mount { .. } => {
-            unreachable!("handled above")
-        }
+        | Command::Mount { .. } => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -265,6 +292,30 @@ async fn remove_volumes(
         println!("deleted volume {name}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The login, on request only: nothing else prints the password.
+fn print_credentials(file: &SettingsFile, settings: &Settings) -> ExitCode {
+    match settings.credentials().filter(|_| settings.require_password) {
+        Some(c) => {
+            println!("user:     {}", c.username());
+            println!("password: {}", c.password());
+            println!("url:      {}", settings.url());
+            println!(
+                "(kept in {}; `occ credentials --rotate` makes a new one)",
+                occ_core::credentials::path_in(file.dir()).display()
+            );
+            ExitCode::SUCCESS
+        }
+        None => {
+            println!(
+                "The server asks for no password: require_password is false. Turn it on with \
+                 `occ config set require_password true`."
+            );
+            println!("url:      {}", settings.url());
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 fn config(file: &SettingsFile, action: ConfigAction) -> Result<ExitCode, Error> {
