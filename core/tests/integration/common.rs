@@ -23,7 +23,7 @@ pub const TEST_IMAGE: &str = "occ-test-busybox:2";
 const TEST_DOCKERFILE: &str = r#"FROM scratch
 COPY busybox /bin/busybox
 RUN ["/bin/busybox", "--install", "-s", "/bin"]
-RUN mkdir -p /www/global /tmp && echo '{"healthy":true}' > /www/global/health && echo '<h1>occ test image</h1>' > /www/index.html
+RUN mkdir -p /www/global /tmp && chmod 1777 /tmp && echo '{"healthy":true}' > /www/global/health && echo '<h1>occ test image</h1>' > /www/index.html
 ARG VARIANT=a
 LABEL dev.opencode-cloud.test-variant=$VARIANT
 HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null "http://${OPENCODE_SERVER_USERNAME:-opencode}:${OPENCODE_SERVER_PASSWORD}@127.0.0.1:3000/global/health" || exit 1

@@ -29,7 +29,17 @@ fn the_defaults_build_and_name_no_source() {
 #[tokio::test]
 async fn pull_mode_without_a_source_or_with_every_source_failing_builds_here() {
     let engine = common::engine().await;
-    let context = common::test_context("");
+    // A build of its own on top of the test image: no uncached step that a concurrent test's
+    // build of the test image would race.
+    let context = tempfile::tempdir().unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        format!(
+            "FROM {}\nLABEL dev.opencode-cloud.test-fallback=yes\n",
+            common::test_image()
+        ),
+    )
+    .unwrap();
     for (sources, why) in [
         (vec![], container::NO_SOURCE_MESSAGE),
         (
