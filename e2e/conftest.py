@@ -133,9 +133,10 @@ def slow_registry(cfg):
 
 
 @pytest.fixture(scope="module")
-def driver_url(cfg, browser, config_dir):
+def driver_url(cfg, browser, config_dir, request):
     port, native = engine.free_port(), engine.free_port()
-    env = dict(os.environ,
+    # A test module may set APP_ENV for the apps it launches (e.g. a dark GTK theme).
+    env = dict(os.environ, **getattr(request.module, "APP_ENV", {}),
                PATH=f"{browser.bin}:{os.environ['PATH']}",
                BROWSER=str(browser.bin / "xdg-open"),
                OPENCODE_CLOUD_CONFIG_DIR=str(config_dir),

@@ -69,6 +69,12 @@ def test_build_failed_notices_name_the_step(cfg, launch, names, desktop, screens
     w.wait("the failed build's log", lambda: w.shown("build-log"))
     assert "e2e: this step fails on purpose" in w.text("build-log")
     assert w.text("operation-title").startswith("Starting failed in ")
+    # Said once: the banner holds the error, the card only its outcome; no builder bookkeeping.
+    assert at_step not in w.text("operation-title")
+    error_text = w.driver.execute_script(
+        "return document.getElementById('error').textContent;")
+    for noise in ("Running in ", "Removing intermediate container"):
+        assert noise not in error_text and noise not in w.text("build-log"), error_text
     assert not engine.image_exists(names.image())
     assert engine.inspect(app.instance) is None
     w.wait_text("state", "Not created yet")

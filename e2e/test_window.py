@@ -2,6 +2,7 @@
 browser, Stop. Also writes the screenshots of the main states to docs/screenshots/."""
 
 import json
+import re
 
 import engine
 from support import base_settings, dockerfile_steps
@@ -39,6 +40,10 @@ def test_start_pulls_then_open_in_browser_then_stop(cfg, launch, names, slow_reg
     assert any(row.endswith(("Pull complete", "Download complete", "Already exists"))
                for row in rows[-1]), rows[-1]
     assert seen["failed"], "the unreachable source was never listed"
+    # The headline said what was happening, not the state before it.
+    assert any(re.fullmatch(r"Downloading the image — \d+ % \(\S+ \S+ of \S+ \S+(, .+ left)?\)", h)
+               for h in seen["headlines"]), seen["headlines"]
+    assert "Not created yet" not in seen["headlines"][1:], seen["headlines"]
     assert engine.image_exists(names.image())
     assert engine.healthy(app.instance)
 
@@ -86,6 +91,7 @@ def test_start_builds_then_open_in_browser_then_stop(launch, names, build_contex
     w.wait_state(f"Running — {app.url}", timeout=90)
     seen = w.seen()
     assert expected in seen["steps"], seen["steps"]
+    assert f"Building the image — step {sleep_step} of {total}" in seen["headlines"], seen["headlines"]
     assert seen["steps"][-1].startswith(f"Step {total} of {total}: LABEL "), seen["steps"]
     # Steps only move forward.
     numbers = [int(s.split(" ")[1]) for s in seen["steps"]]

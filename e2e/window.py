@@ -8,9 +8,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 # rendered (each render is one animation frame), so a fast pull or build is still seen whole.
 RECORDER_JS = """
 const $ = (id) => document.getElementById(id);
-const seen = { visible: false, layers: [], steps: [], sources: [], failed: [], stages: [] };
+const seen = { visible: false, layers: [], steps: [], sources: [], failed: [], stages: [],
+               headlines: [] };
 const add = (list, value) => { if (value && list[list.length - 1] !== value) list.push(value); };
 const look = () => {
+  add(seen.headlines, $("state").textContent);
   if ($("progress").hidden) return;
   seen.visible = true;
   const rows = [...document.querySelectorAll("#layers li")].map(
@@ -21,8 +23,10 @@ const look = () => {
   if (!$("failed-sources").hidden) add(seen.failed, $("failed-sources").textContent);
   if (!$("stage").hidden) add(seen.stages, $("stage").textContent);
 };
-new MutationObserver(look).observe($("progress"),
-  { subtree: true, childList: true, characterData: true, attributes: true });
+for (const id of ["progress", "state"]) {
+  new MutationObserver(look).observe($(id),
+    { subtree: true, childList: true, characterData: true, attributes: true });
+}
 window.__e2eSeen = seen;
 look();
 """

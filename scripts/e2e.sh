@@ -167,6 +167,15 @@ export XDG_CACHE_HOME="$sandbox/cache" XDG_RUNTIME_DIR="$sandbox/runtime" TMPDIR
 export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the work tree
 unset OPENCODE_CLOUD_CONFIG_DIR BROWSER
 
+# axe-core for the accessibility audit, from PyPI (that package ships axe's script);
+# kept beside the build, so only the first run downloads it.
+axe_dir="$repo/target/e2e-python"
+if [ ! -d "$axe_dir/axe_playwright_python" ]; then
+    /usr/bin/python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+        --target "$axe_dir" "axe-playwright-python==0.1.8"
+fi
+export PYTHONPATH="$axe_dir${PYTHONPATH:+:$PYTHONPATH}"
+
 echo "== e2e: pytest"
 # Its own process group (setsid), so that cleanup can end all of it by one id.
 setsid dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \

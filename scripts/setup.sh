@@ -8,7 +8,7 @@ packages=(
     libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth dbus dbus-x11 libglib2.0-bin xdotool imagemagick webkit2gtk-driver
     docker-registry busybox-static python3-gi gir1.2-glib-2.0
-    python3-selenium python3-pytest python3-pytest-timeout
+    python3-selenium python3-pytest python3-pytest-timeout python3-pip
 )
 missing=()
 for p in "${packages[@]}"; do

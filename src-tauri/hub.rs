@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use occ_core::{status_view, Progress, Settings, Status, StatusView};
+use occ_core::{status_view, Activity, Progress, Settings, Status, StatusView};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
@@ -37,17 +37,20 @@ pub type ViewListener = Box<dyn Fn(&StatusView, bool) + Send + Sync>;
 #[derive(Default)]
 struct Published {
     status: Option<Status>,
-    busy: Option<Operation>,
     current: Option<Current>,
     last_error: Option<AppError>,
     notifier: Notifier,
     /// What loading the settings changed in the file (said once, at launch).
     notices: Vec<String>,
+    /// The view last sent, so progress that changes no word sends nothing.
+    last_view: Option<StatusView>,
 }
 
 struct Current {
     op: Operation,
     events: VecDeque<Progress>,
+    /// What it is doing now, for the headline.
+    activity: Activity,
 }
 
 /// The `snapshot` command's answer.
@@ -163,7 +166,7 @@ impl Hub {
             let mut p = self.lock();
             let notice = p.notifier.on_status(&status);
             p.status = Some(status.clone());
-            self.publish_view(&p);
+            self.publish_view(&mut p);
             notice
         };
         self.emit("status", &status);
@@ -179,13 +182,13 @@ impl Hub {
         tracing::info!("{} started", op.name());
         {
             let mut p = self.lock();
-            p.busy = Some(op);
             p.current = Some(Current {
                 op,
                 events: VecDeque::new(),
+                activity: Activity::new(op.activity()),
             });
             p.last_error = None;
-            self.publish_view(&p);
+            self.publish_view(&mut p);
         }
         self.emit(
             "operation",
@@ -208,7 +211,9 @@ impl Hub {
                     current.events.pop_front();
                 }
                 current.events.push_back(progress.clone());
+                current.activity.apply(&progress);
             }
+            self.publish_view(&mut p);
         }
         self.emit(
             "progress",
@@ -232,10 +237,9 @@ impl Hub {
         let image = self.0.settings.borrow().image.clone();
         let notice = {
             let mut p = self.lock();
-            p.busy = None;
             p.current = None;
             p.last_error = result.as_ref().err().filter(|e| !e.is_cancelled()).cloned();
-            self.publish_view(&p);
+            self.publish_view(&mut p);
             notify::operation_notice(&Outcome {
                 op,
                 image: &image,
@@ -256,22 +260,28 @@ impl Hub {
     }
 
     fn republish_view(&self) {
-        let p = self.lock();
-        self.publish_view(&p);
+        let mut p = self.lock();
+        // Sent even when the view is the same: the tray's Quit item follows `stop_on_quit`.
+        p.last_view = None;
+        self.publish_view(&mut p);
     }
 
-    /// Computes the status view from `p` and sends it to the window (event `view`) and the
-    /// tray. Sending while the state is locked keeps them in state order.
-    fn publish_view(&self, p: &Published) {
+    /// Computes the status view from `p` and, when it changed, sends it to the window (event
+    /// `view`) and the tray. Sending while the state is locked keeps them in state order.
+    fn publish_view(&self, p: &mut Published) {
         let view = Self::view_of(p);
+        if p.last_view.as_ref() == Some(&view) {
+            return;
+        }
         self.emit("view", &view);
         if let Some(listener) = self.0.on_view.get() {
             listener(&view, self.0.settings.borrow().stop_on_quit);
         }
+        p.last_view = Some(view);
     }
 
     fn view_of(p: &Published) -> StatusView {
-        status_view(p.status.as_ref(), p.busy.map(Operation::activity))
+        status_view(p.status.as_ref(), p.current.as_ref().map(|c| &c.activity))
     }
 
     pub fn emit<S: Serialize + Clone>(&self, event: &str, payload: &S) {

@@ -95,7 +95,7 @@ fn crash_notice(status: &Status) -> Notice {
 /// The notice for an operation's end: image work that finished, or anything that failed.
 /// Starting is announced by the status ("ready"), so a successful start sends nothing here.
 pub fn operation_notice(outcome: &Outcome<'_>) -> Option<Notice> {
-    let took = human_duration(outcome.duration_ms);
+    let took = occ_core::format::duration_ms(outcome.duration_ms);
     match outcome.result {
         Ok(()) => {
             let (title, body) = match outcome.op {
@@ -145,16 +145,6 @@ fn summary(message: &str) -> String {
     } else {
         let cut: String = first.chars().take(MAX - 1).collect();
         format!("{cut}…")
-    }
-}
-
-/// "4.2 s", "3 min 07 s".
-pub fn human_duration(ms: u64) -> String {
-    if ms < 60_000 {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    } else {
-        let secs = ms / 1000;
-        format!("{} min {:02} s", secs / 60, secs % 60)
     }
 }
 
@@ -381,11 +371,5 @@ mod tests {
             outcome(Operation::Start, &Err(failed)).map(|n| n.title),
             Some("Could not start opencode".into())
         );
-    }
-
-    #[test]
-    fn durations_read_well() {
-        assert_eq!(human_duration(4_200), "4.2 s");
-        assert_eq!(human_duration(187_000), "3 min 07 s");
     }
 }

@@ -95,16 +95,14 @@ function renderStatus() {
   setText($("state"), v ? v.headline : "Connecting…");
   $("state-dot").dataset.tone = v ? v.tone : "busy";
 
-  const showUrl = !!(s && s.url && (s.state === "running" || s.state === "starting"));
-  setText($("url"), showUrl ? s.url : "");
-  show($("url"), showUrl);
-  $("url").classList.toggle("dim", !!s && !s.healthy);
-
+  // The URL is in the headline; the meta line names image and container, cut to one line with
+  // the whole text on hover.
   const meta = s && s.state !== "unreachable" ? [s.image, s.container && `container ${s.container}`] : [];
   // Which engine answered and where it was found ("Podman 4.3.1 at …, from context podman").
   if (v && v.engine) meta.push(v.engine);
   const metaText = meta.filter(Boolean).join(" · ");
   setText($("status-meta"), metaText);
+  $("status-meta").title = metaText;
   show($("status-meta"), metaText !== "");
 
   const hint = v ? v.detail : "";
@@ -212,14 +210,16 @@ function renderProgress() {
 
   // The build log stays visible after a failed build: it usually says why.
   const log = $("build-log");
-  const showLog = v.log.length > 0 && (running || v.phase === "failed");
+  const lines = $("build-log-all").checked ? v.fullLog : v.log;
+  const showLog = v.fullLog.length > 0 && (running || v.phase === "failed");
+  show($("build-log-all-label"), showLog);
   const wasHidden = log.hidden;
   show(log, showLog); // before writing: a hidden pane cannot be scrolled
   if (wasHidden && showLog) unstuck.delete(log);
-  if (renderedBuildLog !== v.log || (wasHidden && showLog)) {
-    renderedBuildLog = v.log;
+  if (renderedBuildLog !== lines || (wasHidden && showLog)) {
+    renderedBuildLog = lines;
     keepAtBottom(log, () => {
-      log.textContent = v.log.join("\n");
+      log.textContent = lines.join("\n");
     });
   }
 }
@@ -237,7 +237,10 @@ function renderLogs() {
 // Errors
 
 function showError(error) {
-  setText($("error-message"), R.errorMessage(error));
+  const { headline, details } = R.splitMessage(R.errorMessage(error));
+  setText($("error-message"), headline);
+  setText($("error-detail"), details);
+  show($("error-details"), details !== "");
   show($("error"), true);
 }
 
@@ -481,6 +484,7 @@ function wire() {
   });
   $("open-browser").addEventListener("click", () => call("open_in_browser"));
   $("error-dismiss").addEventListener("click", hideError);
+  $("build-log-all").addEventListener("change", schedule);
   $("progress-close").addEventListener("click", () => {
     ui.progressHidden = true;
     schedule();

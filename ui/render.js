@@ -60,7 +60,8 @@ export function initialOperationView(name) {
     pulled: null, // { source, image } once a pull finished
     build: null, // { step, total, instruction, cachedSteps: [step…] }
     built: null, // { image, duration_ms } once a build finished
-    log: [], // build log lines, at most MAX_LOG_LINES, newest last
+    log: [], // the build steps' own output, at most MAX_LOG_LINES, newest last
+    fullLog: [], // the same with the builder's bookkeeping lines
     stage: null, // last stage message
     health: null, // { url, elapsed_secs, timeout_secs } while waiting
   };
@@ -182,8 +183,13 @@ export function applyProgress(view, progress) {
       return { ...base, build: { ...build, cachedSteps: build.cachedSteps.concat(step) } };
     }
 
-    case "buildLog":
-      return { ...base, log: appendCapped(base.log, String(d.line ?? ""), MAX_LOG_LINES) };
+    case "buildLog": {
+      // The builder's own bookkeeping goes only to the full log (shown on request).
+      const line = String(d.line ?? "");
+      const fullLog = appendCapped(base.fullLog, line, MAX_LOG_LINES);
+      if (d.bookkeeping === true) return { ...base, fullLog };
+      return { ...base, fullLog, log: appendCapped(base.log, line, MAX_LOG_LINES) };
+    }
 
     case "buildFinished":
       return {
@@ -336,10 +342,8 @@ export function operationSummary(view) {
   const label = operationLabel(view.name);
   const took = view.duration_ms === null ? "" : ` in ${formatDuration(view.duration_ms)}`;
   if (view.phase === "finished") return `${label} finished${took}`;
-  if (view.phase === "failed") {
-    const why = view.error?.message ? `: ${view.error.message}` : "";
-    return `${label} failed${took}${why}`;
-  }
+  // The error itself is said once, in the window's error banner.
+  if (view.phase === "failed") return `${label} failed${took}`;
   return `${label}…`;
 }
 
@@ -483,4 +487,17 @@ export function removeConfirmText(settings) {
     `${instance}-projects and ${instance}-config are kept, so your session, projects ` +
     `and configuration are still there when you start again.`
   );
+}
+
+/**
+ * An error message split for the banner: its first line (one sentence), and
+ * the rest (a build's output, the sources tried…) for "Details".
+ * @param {string} message
+ * @returns {{headline: string, details: string}}
+ */
+export function splitMessage(message) {
+  const text = String(message ?? "");
+  const cut = text.indexOf("\n");
+  if (cut === -1) return { headline: text, details: "" };
+  return { headline: text.slice(0, cut), details: text.slice(cut + 1).trim() };
 }

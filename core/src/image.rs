@@ -181,12 +181,17 @@ impl BuildOutput {
                 events.push(Progress::BuildCached { step: step.step });
             }
         }
-        self.step_lines.push(line.to_string());
-        if self.step_lines.len() > FAILED_STEP_LINES {
-            self.step_lines.remove(0);
+        let bookkeeping = is_bookkeeping(line);
+        // A failure reports the step's own output, not the builder's.
+        if !bookkeeping {
+            self.step_lines.push(line.to_string());
+            if self.step_lines.len() > FAILED_STEP_LINES {
+                self.step_lines.remove(0);
+            }
         }
         events.push(Progress::BuildLog {
             line: line.to_string(),
+            bookkeeping,
         });
         events
     }
@@ -198,6 +203,18 @@ impl BuildOutput {
             output: self.step_lines.clone(),
         }
     }
+}
+
+/// The classic builder's lines about itself rather than the step: `---> Running in <id>`,
+/// `---> <image id>`, `---> Using cache`, `Removing intermediate container <id>`, `Successfully
+/// built/tagged …`.
+fn is_bookkeeping(line: &str) -> bool {
+    let line = line.trim();
+    line == "--->"
+        || line.starts_with("---> ")
+        || line.starts_with("Removing intermediate container ")
+        || line.starts_with("Successfully built ")
+        || line.starts_with("Successfully tagged ")
 }
 
 /// `Step 3/7 : RUN make` → step 3 of 7, `RUN make`.
@@ -371,6 +388,29 @@ mod tests {
             })
         );
         assert_eq!(parse_step_line(" ---> Running in abc"), None);
+    }
+
+    #[test]
+    fn the_builders_bookkeeping_is_marked_and_left_out_of_a_failure() {
+        let mut out = BuildOutput::default();
+        out.line("Step 2/4 : RUN false");
+        let events = out.line(" ---> Running in 8641d083937b");
+        assert!(matches!(
+            events.as_slice(),
+            [Progress::BuildLog {
+                bookkeeping: true,
+                ..
+            }]
+        ));
+        out.line("make: *** [all] Error 2");
+        out.line(" ---> ");
+        out.line("Removing intermediate container 8641d083937b");
+        match out.failure("returned a non-zero code: 2".into()) {
+            Error::BuildFailed { output, .. } => {
+                assert_eq!(output, ["make: *** [all] Error 2"])
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

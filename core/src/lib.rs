@@ -6,6 +6,7 @@
 //! - [`volume`], [`container`]: the three volumes and the container's lifecycle
 //! - [`status`]: the state model and the Docker-event watcher; [`logs`]: the container's output
 
+pub mod activity;
 pub mod client;
 pub mod container;
 pub mod credentials;
@@ -14,6 +15,7 @@ pub mod dockerfile;
 mod engine_wait;
 pub mod engines;
 pub mod error;
+pub mod format;
 mod health;
 pub mod image;
 pub mod logs;
@@ -29,6 +31,7 @@ pub mod status;
 pub mod view;
 pub mod volume;
 
+pub use activity::Activity;
 pub use client::{Engine, EngineInfo};
 pub use error::{Error, Result};
 pub use progress::Progress;

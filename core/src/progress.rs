@@ -43,6 +43,9 @@ pub enum Progress {
     },
     BuildLog {
         line: String,
+        /// The classic builder's own bookkeeping (`---> Running in 8641d083937b`, `Removing
+        /// intermediate container …`), not the step's output: hidden unless asked for.
+        bookkeeping: bool,
     },
     BuildFinished {
         image: String,

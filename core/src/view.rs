@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::activity::Activity;
 use crate::status::{State, Status};
 
 /// The colour family of a state: the tray icon and the window's status dot use the same four.
@@ -75,16 +76,24 @@ pub struct StatusView {
 }
 
 /// The view of `status` (`None` before the first one arrives) while `busy` — the running
-/// operation's activity, e.g. "pulling the image" — runs.
-pub fn status_view(status: Option<&Status>, busy: Option<&str>) -> StatusView {
+/// operation and its progress so far — runs: the headline says what is happening now.
+pub fn status_view(status: Option<&Status>, busy: Option<&Activity>) -> StatusView {
     let (headline, tone) = match (busy, status) {
-        (Some(activity), _) => (sentence(activity), Tone::Busy),
+        (Some(activity), _) => (activity.headline(), Tone::Busy),
         (None, None) => ("Connecting to Docker…".to_string(), Tone::Busy),
         (None, Some(status)) => describe(status),
     };
+    let detail = match busy {
+        Some(activity) if activity.is_long() => {
+            "This can take a few minutes. You may close this window: a notification says when it \
+             is done."
+                .to_string()
+        }
+        _ => status.map(detail).unwrap_or_default(),
+    };
     StatusView {
         headline,
-        detail: status.map(detail).unwrap_or_default(),
+        detail,
         tone,
         active: status.is_some_and(Status::is_active),
         actions: actions(status, busy),
@@ -93,16 +102,6 @@ pub fn status_view(status: Option<&Status>, busy: Option<&str>) -> StatusView {
             .map(|e| e.summary.clone())
             .unwrap_or_default(),
     }
-}
-
-/// "pulling the image" → "Pulling the image…"
-fn sentence(activity: &str) -> String {
-    let mut chars = activity.chars();
-    let first: String = chars
-        .next()
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
-    format!("{first}{}…", chars.as_str())
 }
 
 fn exit_code(status: &Status) -> String {
@@ -140,7 +139,10 @@ fn detail(status: &Status) -> String {
         State::Unreachable => status.engine_error.clone().unwrap_or_else(|| {
             "Start Docker Desktop or the Docker service, then try again.".into()
         }),
-        State::NotCreated => "Start creates the container and its volumes.".into(),
+        State::NotCreated => "Start gets the opencode image (building it here takes a few minutes \
+                              the first time), then creates the container and its volumes and \
+                              runs it."
+            .into(),
         State::Starting if status.crashed => {
             "opencode stopped on its own and Docker is restarting it: its logs say why, and Stop ends \
              the restarts."
@@ -155,11 +157,11 @@ fn detail(status: &Status) -> String {
     }
 }
 
-fn actions(status: Option<&Status>, busy: Option<&str>) -> Actions {
+fn actions(status: Option<&Status>, busy: Option<&Activity>) -> Actions {
     let state = status.map(|s| s.state);
     // Why a lifecycle action cannot run now, whatever the state.
     let blocked = match (busy, state) {
-        (Some(activity), _) => Some(format!("Wait until {activity} is done.")),
+        (Some(activity), _) => Some(format!("Wait until {} is done.", activity.doing())),
         (None, None) => Some("Still connecting to Docker.".to_string()),
         (None, Some(State::Unreachable)) => Some("Docker is not reachable.".to_string()),
         _ => None,
@@ -302,8 +304,9 @@ mod tests {
     #[test]
     fn an_operation_disables_every_lifecycle_action_and_says_why() {
         let running = status(State::Running, true);
-        let view = status_view(Some(&running), Some("pulling the image"));
+        let view = status_view(Some(&running), Some(&Activity::new("pulling the image")));
         assert_eq!(view.headline, "Pulling the image…");
+        assert!(view.detail.contains("notification"), "{}", view.detail);
         assert_eq!(view.tone, Tone::Busy);
         assert_eq!(enabled(&view), [false, false, false, false, false, true]);
         assert_eq!(

@@ -72,7 +72,7 @@ pub fn menu_model(view: &StatusView, stop_on_quit: bool) -> TrayModel {
 mod tests {
     use super::*;
     use crate::operation::Operation;
-    use occ_core::{status_view, State, Status};
+    use occ_core::{status_view, Activity, State, Status};
 
     fn status(state: State, healthy: bool) -> Status {
         Status {
@@ -96,8 +96,11 @@ mod tests {
         )
     }
 
-    fn check(s: &Status, busy: Option<&str>, want: Row) {
-        let got = row(&menu_model(&status_view(Some(s), busy), false));
+    fn check(s: &Status, busy: Option<&'static str>, want: Row) {
+        let got = row(&menu_model(
+            &status_view(Some(s), busy.map(Activity::new).as_ref()),
+            false,
+        ));
         let want = (
             want.0.to_string(),
             want.1,

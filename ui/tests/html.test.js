@@ -14,7 +14,7 @@ const css = read("style.css");
 const ids = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]));
 
 const REQUIRED = [
-  "state", "url", "start", "stop", "restart", "open-browser", "error", "progress", "layers",
+  "state", "start", "stop", "restart", "open-browser", "error", "progress", "layers",
   "overall", "build-step", "build-log", "stage", "settings-form", "port", "bind-address", "image",
   "image-mode", "stop-on-quit", "start-at-login", "save-settings", "settings-error", "logs",
   "follow-logs", "update", "remove",

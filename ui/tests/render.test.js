@@ -24,6 +24,7 @@ import {
   removeConfirmText,
   replayProgress,
   settingsFromForm,
+  splitMessage,
 } from "../render.js";
 
 // ---------------------------------------------------------------------------
@@ -133,8 +134,25 @@ test("operationLabel and operationSummary", () => {
     duration_ms: 900,
     error: { kind: "pull", message: "No image source could be pulled." },
   });
-  assert.equal(operationSummary(failed), "Pulling image failed in 900 ms: No image source could be pulled.");
+  // The error's words are in the error banner only: said once.
+  assert.equal(operationSummary(failed), "Pulling image failed in 900 ms");
   assert.equal(operationSummary(null), "");
+});
+
+test("the builder's bookkeeping goes to the full log only", () => {
+  let v = initialOperationView("build");
+  v = applyProgress(v, P("buildLog", { line: " ---> Running in 8641d083937b", bookkeeping: true }));
+  v = applyProgress(v, P("buildLog", { line: "make: ok", bookkeeping: false }));
+  assert.deepEqual(v.log, ["make: ok"]);
+  assert.deepEqual(v.fullLog, [" ---> Running in 8641d083937b", "make: ok"]);
+});
+
+test("splitMessage: one sentence for the banner, the rest for Details", () => {
+  assert.deepEqual(splitMessage("Port 3000 is in use."), { headline: "Port 3000 is in use.", details: "" });
+  assert.deepEqual(splitMessage("Build failed at step 2/4.\n  make: Error 2\n"), {
+    headline: "Build failed at step 2/4.",
+    details: "make: Error 2",
+  });
 });
 
 test("errorMessage prefers the Error's message", () => {

@@ -59,7 +59,11 @@ impl Terminal {
                 instruction,
             } => self.say(format!("Step {step}/{total}: {instruction}")),
             Progress::BuildCached { step } => self.log(format!("  step {step}: cached")),
-            Progress::BuildLog { line } => self.log(format!("  {line}")),
+            Progress::BuildLog {
+                line,
+                bookkeeping: false,
+            } => self.log(format!("  {line}")),
+            Progress::BuildLog { .. } => {}
             Progress::BuildFinished { image, duration_ms } => {
                 self.say(format!(
                     "Built {image} in {:.1} s",
