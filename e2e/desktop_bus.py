@@ -224,9 +224,15 @@ class TrayMenu:
         return out
 
     def view(self):
-        """The status line (the first item) and {label: enabled} of the others."""
+        """The status line (the first item) and {label: enabled} of the actions; the engine's
+        information line ("Engine: …") is read by `engine_line`."""
         items = self.items()
-        return items[0][1], {label: enabled for _id, label, enabled in items[1:]}
+        return items[0][1], {label: enabled for _id, label, enabled in items[1:]
+                             if not label.startswith("Engine: ")}
+
+    def engine_line(self):
+        return next((label for _id, label, _e in self.items() if label.startswith("Engine: ")),
+                    None)
 
     def click(self, label, timeout=30):
         """Clicks the item once the menu shows it enabled, as a user would."""

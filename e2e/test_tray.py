@@ -19,6 +19,8 @@ def test_tray_start_open_stop_outside_stop_and_quit(launch, names, build_context
 
     # ---- not created yet: Start and Update offered, nothing to open ----
     line, items = tray.wait_view("the not-created status", lambda l, i: l == "Not created yet")
+    # The menu names the engine it talks to.
+    assert tray.engine_line().startswith("Engine: Docker "), tray.engine_line()
     assert items == {"Start": True, "Restart": False, "Open in browser": False,
                      "Show window": True, "Update image": True, QUIT_KEEP: True}
 
