@@ -210,7 +210,7 @@ async fn perform(
         }
         Operation::Build => {
             let source = BuildSource::from_setting(settings.build_context.as_deref());
-            image::build(&engine, &source, &settings.image, sink).await?;
+            container::build_image(&engine, &settings, &source, sink).await?;
         }
         Operation::Update => container::update(&engine, &settings, sink).await?,
         Operation::RemoveContainer => {

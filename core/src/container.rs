@@ -80,7 +80,18 @@ pub async fn refresh_image(engine: &Engine, settings: &Settings, sink: Sink<'_>)
         });
     }
     let source = BuildSource::from_setting(settings.build_context.as_deref());
-    image::build(engine, &source, &settings.image, sink).await
+    build_image(engine, settings, &source, sink).await
+}
+
+/// Builds `source` as the instance's image, labelled with the instance (see [`crate::disk`]).
+pub async fn build_image(
+    engine: &Engine,
+    settings: &Settings,
+    source: &BuildSource,
+    sink: Sink<'_>,
+) -> Result<String> {
+    let labels = HashMap::from([(INSTANCE_LABEL.to_string(), settings.instance.clone())]);
+    image::build_labelled(engine, source, &settings.image, labels, sink).await
 }
 
 /// Brings the instance up and waits until it answers.

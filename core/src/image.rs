@@ -92,17 +92,30 @@ pub async fn build(
     tag: &str,
     sink: Sink<'_>,
 ) -> Result<String> {
+    build_labelled(engine, source, tag, HashMap::new(), sink).await
+}
+
+/// [`build`], with `labels` on the image too (the instance's, so cleaning up finds its old
+/// versions: see [`crate::disk`]).
+pub async fn build_labelled(
+    engine: &Engine,
+    source: &BuildSource,
+    tag: &str,
+    mut labels: HashMap<String, String>,
+    sink: Sink<'_>,
+) -> Result<String> {
     let started = Instant::now();
     let context = source.context_tar()?;
+    labels.insert(
+        VERSION_LABEL.to_string(),
+        env!("CARGO_PKG_VERSION").to_string(),
+    );
     let options = BuildImageOptions {
         dockerfile: "Dockerfile".into(),
         t: Some(tag.to_string()),
         rm: true,
         forcerm: true,
-        labels: Some(HashMap::from([(
-            VERSION_LABEL.to_string(),
-            env!("CARGO_PKG_VERSION").to_string(),
-        )])),
+        labels: Some(labels),
         // The Dockerfile's user gets the person's uid/gid (see `ownership`); a Dockerfile without
         // these arguments only makes the engine say they were not used.
         buildargs: Some(HashMap::from([

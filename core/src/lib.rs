@@ -11,6 +11,7 @@ pub mod client;
 pub mod container;
 pub mod credentials;
 pub mod discovery;
+pub mod disk;
 pub mod dockerfile;
 mod engine_wait;
 pub mod engines;

@@ -8,6 +8,7 @@ mod common;
 mod concurrency;
 mod credentials_cli;
 mod defaults;
+mod disk;
 mod engines;
 mod errors;
 mod faults;

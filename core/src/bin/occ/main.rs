@@ -36,7 +36,12 @@ enum Command {
         /// One JSON object instead of text
         #[arg(long)]
         json: bool,
+        /// Also what the image, the volumes and the caches take on disk
+        #[arg(long)]
+        disk: bool,
     },
+    /// Remove this instance's old, untagged images and the build cache they hold; never volumes
+    Clean,
     /// Show the container's output
     Logs {
         /// Keep printing new lines
@@ -138,7 +143,7 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
         return mount::run(&file, action).await;
     }
     match command {
-        Command::Status { json } => return status(&settings, json).await,
+        Command::Status { json, disk } => return status(&settings, json, disk).await,
         Command::Engines { json } => return engines(&settings, json).await,
         _ => {}
     }
@@ -188,7 +193,7 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
                 Some(dir) => BuildSource::Dir(dir),
                 None => BuildSource::from_setting(settings.build_context.as_deref()),
             };
-            let id = image::build(&engine, &source, &settings.image, sink).await?;
+            let id = container::build_image(&engine, &settings, &source, sink).await?;
             progress.finish();
             println!("built {} ({id})", settings.image);
         }
@@ -196,6 +201,15 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
             container::update(&engine, &settings, sink).await?;
             progress.finish();
             println!("updated {}", settings.image);
+        }
+        Command::Clean => {
+            let cleaned = occ_core::disk::clean(&engine, &settings).await?;
+            println!(
+                "removed {} old image record(s) of {}, freed {}; volumes untouched",
+                cleaned.images_deleted,
+                settings.instance,
+                occ_core::disk::human_size(cleaned.space_freed, 3)
+            );
         }
         Command::Remove => {
             container::remove(&engine, &settings).await?;
@@ -234,15 +248,20 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn status(settings: &Settings, json: bool) -> Result<ExitCode, Error> {
-    let (status, ownership, error) = match Engine::discover(&settings.engine).await {
+async fn status(settings: &Settings, json: bool, disk: bool) -> Result<ExitCode, Error> {
+    let (status, ownership, usage, error) = match Engine::discover(&settings.engine).await {
         Ok(engine) => (
             occ_core::status::current(&engine, settings).await?,
             mount::ownership_note(&engine, settings).await?,
+            match disk {
+                true => Some(occ_core::disk::usage(&engine, settings).await?),
+                false => None,
+            },
             None,
         ),
         Err(e) if e.is_unreachable() => (
             occ_core::Status::unreachable_because(settings, &e),
+            None,
             None,
             Some(e),
         ),
@@ -253,6 +272,9 @@ async fn status(settings: &Settings, json: bool) -> Result<ExitCode, Error> {
         let mut value = serde_json::to_value(&status).unwrap_or_default();
         value["view"] = serde_json::to_value(&view).unwrap_or_default();
         value["ownership"] = serde_json::json!(ownership);
+        if let Some(usage) = &usage {
+            value["disk"] = serde_json::to_value(usage).unwrap_or_default();
+        }
         println!("{value}");
     } else if error.is_some() {
         // The advice is the error, printed below.
@@ -261,6 +283,9 @@ async fn status(settings: &Settings, json: bool) -> Result<ExitCode, Error> {
         println!("{}", render::status_text(&view));
         if let Some(note) = ownership {
             println!("note: {note}");
+        }
+        if let Some(usage) = &usage {
+            print!("{}", render::disk_text(usage));
         }
     }
     match error {
