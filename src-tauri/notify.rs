@@ -83,6 +83,17 @@ fn crash_notice(status: &Status) -> Notice {
     } else {
         "Start it again from the tray menu, and see its logs in the window."
     };
+    if status.oom_killed {
+        // The kernel's kill, not opencode's failure: say so, and what helps.
+        return Notice {
+            title: occ_core::view::out_of_memory(status),
+            body: format!(
+                "The container {} used all the memory it may use and was stopped. {next} The \
+                 memory setting gives it more.",
+                status.container
+            ),
+        };
+    }
     Notice {
         title: "opencode crashed".into(),
         body: format!(
@@ -195,6 +206,31 @@ mod tests {
         assert_eq!(notices[0].title, "opencode crashed");
         assert!(
             notices[0].body.contains("exit code 1"),
+            "{}",
+            notices[0].body
+        );
+    }
+
+    #[test]
+    fn an_oom_kill_is_announced_as_one() {
+        let oom = |state| Status {
+            oom_killed: true,
+            memory_limit: Some(4 << 30),
+            ..crashed(state, 137, 1)
+        };
+        let notices = run(&[status(State::Running, true), oom(State::Starting)]);
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert_eq!(notices[0].title, "opencode ran out of memory (limit 4 GB)");
+        assert!(
+            notices[0].body.contains("Docker is restarting it"),
+            "{}",
+            notices[0].body
+        );
+        assert!(!notices[0].body.contains("137"), "{}", notices[0].body);
+        let notices = run(&[status(State::Running, true), oom(State::Exited)]);
+        assert_eq!(notices[0].title, "opencode ran out of memory (limit 4 GB)");
+        assert!(
+            notices[0].body.contains("memory setting"),
             "{}",
             notices[0].body
         );

@@ -20,6 +20,7 @@ use crate::credentials;
 use crate::error::{status_code, Error, Result};
 use crate::image::{self, BuildSource};
 use crate::progress::{Progress, Sink};
+use crate::sandbox;
 use crate::settings::{ImageMode, Settings};
 use crate::status::{self, State};
 use crate::volume::{self, INSTANCE_LABEL};
@@ -102,6 +103,8 @@ pub async fn start(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Resu
     crate::mounts::check_all(settings)?;
     // Checked before anything changes: without its password nothing is created or started.
     settings.required_credentials()?;
+    // Limits the engine cannot honour are refused first, before anything is made or torn down.
+    let limits = sandbox::resolve(engine, settings).await?;
     let image_id = match image::local_image_id(engine, &settings.image).await? {
         Some(_) if crate::ownership::needs_rebuild(engine, settings).await? => {
             let (uid, gid) = crate::ownership::build_user();
@@ -121,7 +124,7 @@ pub async fn start(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Resu
     });
     report.created_volumes = volume::ensure(engine, settings).await?;
 
-    let wanted_hash = config_hash(settings, &image_id);
+    let wanted_hash = config_hash(settings, &image_id, &limits);
     let name = settings.container_name();
     let existing = status::inspect(engine, settings).await?;
     let running = existing
@@ -168,7 +171,7 @@ pub async fn start(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Resu
         sink(Progress::Stage {
             message: "Creating the container".into(),
         });
-        created = create(engine, settings, &image_id, &wanted_hash).await?;
+        created = create(engine, settings, &image_id, &limits, &wanted_hash).await?;
         report.created_container = created.is_some();
     }
 
@@ -271,6 +274,7 @@ async fn create(
     engine: &Engine,
     settings: &Settings,
     image_id: &str,
+    limits: &sandbox::Limits,
     hash: &str,
 ) -> Result<Option<String>> {
     let name = settings.container_name();
@@ -293,6 +297,22 @@ async fn create(
         ..Default::default()
     });
     let mounts = volumes.chain(folders).collect();
+    let mut host_config = HostConfig {
+        port_bindings: Some(HashMap::from([(
+            port_key.clone(),
+            Some(vec![PortBinding {
+                host_ip: Some(settings.bind_address.to_string()),
+                host_port: Some(settings.port.to_string()),
+            }]),
+        )])),
+        mounts: Some(mounts),
+        restart_policy: Some(RestartPolicy {
+            name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+            maximum_retry_count: None,
+        }),
+        ..Default::default()
+    };
+    sandbox::apply(limits, &mut host_config);
     let body = ContainerCreateBody {
         image: Some(settings.image.clone()),
         env: Some(container_env(settings)?),
@@ -306,21 +326,7 @@ async fn create(
                 env!("CARGO_PKG_VERSION").to_string(),
             ),
         ])),
-        host_config: Some(HostConfig {
-            port_bindings: Some(HashMap::from([(
-                port_key,
-                Some(vec![PortBinding {
-                    host_ip: Some(settings.bind_address.to_string()),
-                    host_port: Some(settings.port.to_string()),
-                }]),
-            )])),
-            mounts: Some(mounts),
-            restart_policy: Some(RestartPolicy {
-                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
-                maximum_retry_count: None,
-            }),
-            ..Default::default()
-        }),
+        host_config: Some(host_config),
         ..Default::default()
     };
     let options = CreateContainerOptions {
@@ -366,7 +372,7 @@ fn container_env(settings: &Settings) -> Result<Vec<String>> {
 
 /// A fingerprint of everything the container was created with; a change means recreate. The
 /// password enters as its own digest, so a new password recreates the container.
-fn config_hash(settings: &Settings, image_id: &str) -> String {
+fn config_hash(settings: &Settings, image_id: &str, limits: &sandbox::Limits) -> String {
     let mut fingerprint = serde_json::json!({
         "image_id": image_id,
         "port": settings.port,
@@ -375,6 +381,9 @@ fn config_hash(settings: &Settings, image_id: &str) -> String {
         "password": settings.credentials().filter(|_| settings.require_password).map(|c| c.digest()),
         "volumes": settings.volumes(),
         "restart": "unless-stopped",
+        // Containers made before least privilege are recreated with it on the next start.
+        "security": [sandbox::NO_NEW_PRIVILEGES, "cap-drop-all"],
+        "limits": limits,
     });
     // Only when there are mounts, so containers made before mounts existed keep their hash.
     if !settings.mounts.is_empty() {

@@ -4,6 +4,7 @@
 //! - [`settings`]: the settings file shared by the CLI and the app
 //! - [`image`]: build and pull, as [`progress::Progress`] events
 //! - [`volume`], [`container`]: the three volumes and the container's lifecycle
+//! - [`sandbox`]: least privilege and the resource limits the container is created with
 //! - [`status`]: the state model and the Docker-event watcher; [`logs`]: the container's output
 
 pub mod activity;
@@ -25,6 +26,7 @@ pub mod ownership;
 pub mod progress;
 pub mod reference;
 pub mod rotate;
+pub mod sandbox;
 pub mod settings;
 pub mod settings_migrate;
 pub mod settings_warnings;

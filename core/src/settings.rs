@@ -101,6 +101,15 @@ pub struct Settings {
     /// (a start), not by commands that do without it (status, logs, config).
     #[serde(skip)]
     pub credentials_error: Option<credentials::CredentialsError>,
+    /// The container's memory limit ("4g", "512m", "unlimited"); unset: three quarters of the
+    /// engine's memory (see `sandbox`).
+    pub memory: Option<String>,
+    /// How many CPUs the container may use; unset: no limit.
+    pub cpus: Option<crate::sandbox::Cpus>,
+    /// How many processes the container may run at once.
+    pub pids: u32,
+    /// A container runtime the engine offers (gVisor's `runsc`, Kata); unset: the engine's default.
+    pub runtime: Option<String>,
 }
 
 impl Default for Settings {
@@ -123,6 +132,10 @@ impl Default for Settings {
             require_password: true,
             credentials: None,
             credentials_error: None,
+            memory: None,
+            cpus: None,
+            pids: crate::sandbox::DEFAULT_PIDS,
+            runtime: None,
         }
     }
 }
@@ -153,6 +166,7 @@ impl Settings {
             validate_env_entry(entry).map_err(|r| invalid("env", r))?;
         }
         validate_engine(&self.engine).map_err(|r| invalid("engine", r))?;
+        crate::sandbox::validate(self)?;
         if !self.bind_address.is_loopback() && !self.require_password {
             return Err(invalid(
                 "require_password",
@@ -317,6 +331,13 @@ fn expected(key: &str) -> Option<&'static str> {
         }
         "engine" => "\"auto\", an endpoint such as \"unix:///run/podman/podman.sock\", or a docker context name",
         "stop_on_quit" | "start_at_login" | "require_password" => "true or false",
+        "memory" => {
+            "a size such as \"4g\" or \"512m\", \"unlimited\", or null for three quarters of \
+             the memory Docker has"
+        }
+        "cpus" => "a number of CPUs such as 2.5, or null for no limit",
+        "pids" => "a whole number of processes from 64 to 4194304",
+        "runtime" => "the name of a runtime Docker offers such as \"runsc\", or null",
         _ => return None,
     })
 }

@@ -54,6 +54,10 @@ pub struct Status {
     pub healthy: bool,
     pub exit_code: Option<i64>,
     pub crashed: bool,
+    /// The last exit was the kernel's: the container used all the memory it may use.
+    pub oom_killed: bool,
+    /// The container's memory limit in bytes, `None` when it has none (or none is known).
+    pub memory_limit: Option<u64>,
     pub restart_count: i64,
     pub url: String,
     pub image: String,
@@ -74,6 +78,8 @@ impl Status {
             healthy: false,
             exit_code: None,
             crashed: false,
+            oom_killed: false,
+            memory_limit: None,
             restart_count: 0,
             url: settings.url(),
             image: settings.image.clone(),
@@ -113,6 +119,10 @@ fn looks_requested(exit_code: i64) -> bool {
     matches!(exit_code, 0 | 137 | 143)
 }
 
+/// The exit code of a process ended by SIGKILL, which is what the kernel's OOM killer sends (tini
+/// passes its child's death on as 128 + 9).
+const SIGKILL_EXIT: i64 = 137;
+
 /// The status that one inspect shows. `requested_stop` is what the event history says about the
 /// last exit (`None` when there is no history, e.g. on first look: then the exit code decides).
 fn from_inspect(
@@ -122,10 +132,20 @@ fn from_inspect(
 ) -> Status {
     let mut status = Status::with_state(settings, State::Stopped);
     status.restart_count = info.restart_count.unwrap_or(0);
+    status.memory_limit = info
+        .host_config
+        .as_ref()
+        .and_then(|h| h.memory)
+        .filter(|m| *m > 0)
+        .map(|m| m as u64);
     let Some(state) = &info.state else {
         return status;
     };
     let exit_code = state.exit_code.unwrap_or(0);
+    // Docker keeps `OOMKilled` from the last exit even once the container runs again, and sets it
+    // when any process in the container met the limit: it speaks for an exit only while the
+    // container is down and that exit was a SIGKILL.
+    let oom_exit = state.oom_killed == Some(true) && exit_code == SIGKILL_EXIT;
     let health = state.health.as_ref().and_then(|h| h.status);
     let has_healthcheck = !matches!(
         health,
@@ -145,15 +165,19 @@ fn from_inspect(
             status.state = State::Starting;
             status.exit_code = Some(exit_code);
             status.crashed = true;
+            status.oom_killed = oom_exit;
         }
         Some(ContainerStateStatusEnum::EXITED) | Some(ContainerStateStatusEnum::DEAD) => {
-            let requested = requested_stop.unwrap_or_else(|| looks_requested(exit_code));
+            // Nobody asks for an OOM kill, whatever its exit code looks like.
+            let requested =
+                requested_stop.unwrap_or_else(|| looks_requested(exit_code) && !oom_exit);
             status.exit_code = Some(exit_code);
             if requested {
                 status.state = State::Stopped;
             } else {
                 status.state = State::Exited;
                 status.crashed = exit_code != 0;
+                status.oom_killed = oom_exit;
             }
         }
         Some(ContainerStateStatusEnum::REMOVING) => status.state = State::Stopping,
@@ -209,6 +233,11 @@ struct History {
     /// A crash (its exit code) not yet carried by a published status. Docker may restart the
     /// container before we inspect it; the crash is still news.
     unpublished_crash: Option<i64>,
+    /// The kernel's OOM killer struck since the last start (Docker's `oom` event, which comes
+    /// before the `die` it causes).
+    oom_since_start: bool,
+    /// The unpublished crash was an OOM kill.
+    unpublished_oom: bool,
     /// When the last applied event happened (ns since the epoch): where a reconnect resumes.
     last_event_nanos: Option<i64>,
 }
@@ -221,7 +250,9 @@ impl History {
             "start" | "restart" => {
                 self.stop_requested = false;
                 self.last_exit_crashed = None;
+                self.oom_since_start = false;
             }
+            "oom" => self.oom_since_start = true,
             "kill" => self.stop_requested = true,
             // Stopping a container that Docker is restarting after a crash sends `stop` with no
             // `die` after it: from then on its exit counts as asked for.
@@ -234,6 +265,7 @@ impl History {
                 self.last_exit_crashed = Some(crashed);
                 if crashed {
                     self.unpublished_crash = Some(exit_code.unwrap_or(-1));
+                    self.unpublished_oom = self.oom_since_start && exit_code == Some(SIGKILL_EXIT);
                 }
             }
             "destroy" => {
@@ -257,6 +289,7 @@ impl History {
         if let Some(code) = self.unpublished_crash.take() {
             status.crashed = true;
             status.exit_code = Some(code);
+            status.oom_killed |= std::mem::take(&mut self.unpublished_oom);
             status.healthy = false;
             if matches!(status.state, State::Running | State::Starting) {
                 // Already brought back by the restart policy.
@@ -449,6 +482,9 @@ fn apply_event(name: &str, history: &mut History, event: EventMessage) -> bool {
     history.apply(event.action.as_deref().unwrap_or_default(), exit_code);
     true
 }
+
+#[cfg(test)]
+mod oom_tests;
 
 #[cfg(test)]
 mod tests {

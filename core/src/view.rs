@@ -110,8 +110,28 @@ fn exit_code(status: &Status) -> String {
         .map_or(String::new(), |c| format!(" (exit code {c})"))
 }
 
+/// "opencode ran out of memory (limit 4 GB)": the words for an OOM kill, everywhere.
+pub fn out_of_memory(status: &Status) -> String {
+    match status.memory_limit {
+        Some(limit) => format!(
+            "opencode ran out of memory (limit {})",
+            crate::sandbox::format_bytes(limit)
+        ),
+        None => "opencode ran out of memory".to_string(),
+    }
+}
+
+const RAISE_MEMORY: &str =
+    "Give it more with the memory setting (`occ config set memory 8g`), or see in its logs what \
+     grew.";
+
 fn describe(status: &Status) -> (String, Tone) {
     match status.state {
+        State::Starting if status.oom_killed => (
+            format!("{}, restarting…", out_of_memory(status)),
+            Tone::Error,
+        ),
+        State::Exited if status.oom_killed => (out_of_memory(status), Tone::Error),
         State::NotCreated => ("Not created yet".into(), Tone::Stopped),
         State::Stopped => ("Stopped".into(), Tone::Stopped),
         State::Starting if status.crashed => (
@@ -143,6 +163,13 @@ fn detail(status: &Status) -> String {
                               the first time), then creates the container and its volumes and \
                               runs it."
             .into(),
+        State::Starting if status.oom_killed => format!(
+            "The kernel stopped it for using all the memory it may use, and Docker is restarting \
+             it. {RAISE_MEMORY}"
+        ),
+        State::Exited if status.oom_killed => format!(
+            "The kernel stopped it for using all the memory it may use. {RAISE_MEMORY}"
+        ),
         State::Starting if status.crashed => {
             "opencode stopped on its own and Docker is restarting it: its logs say why, and Stop ends \
              the restarts."
@@ -322,6 +349,39 @@ mod tests {
         assert_eq!(view.headline, "Connecting to Docker…");
         assert_eq!(enabled(&view), [false; 6]);
         assert!(!view.active);
+    }
+
+    #[test]
+    fn an_oom_kill_reads_as_one() {
+        let oom = |state| Status {
+            crashed: true,
+            oom_killed: true,
+            exit_code: Some(137),
+            memory_limit: Some(4 << 30),
+            ..status(state, false)
+        };
+        let view = status_view(Some(&oom(State::Exited)), None);
+        assert_eq!(view.headline, "opencode ran out of memory (limit 4 GB)");
+        assert_eq!(view.tone, Tone::Error);
+        assert!(
+            view.detail.contains("occ config set memory"),
+            "{}",
+            view.detail
+        );
+        assert!(view.actions.start.enabled);
+        let view = status_view(Some(&oom(State::Starting)), None);
+        assert_eq!(
+            view.headline,
+            "opencode ran out of memory (limit 4 GB), restarting…"
+        );
+        let unknown = Status {
+            memory_limit: None,
+            ..oom(State::Exited)
+        };
+        assert_eq!(
+            status_view(Some(&unknown), None).headline,
+            "opencode ran out of memory"
+        );
     }
 
     #[test]

@@ -210,6 +210,29 @@ mod tests {
     }
 
     #[test]
+    fn out_of_memory() {
+        let s = Status {
+            exit_code: Some(137),
+            crashed: true,
+            oom_killed: true,
+            memory_limit: Some(4 << 30),
+            ..status(State::Exited, false)
+        };
+        let line = "opencode ran out of memory (limit 4 GB)";
+        check(&s, None, (line, "Start", true, false, false, true, Error));
+        let restarting = Status {
+            state: State::Starting,
+            ..s
+        };
+        let line = "opencode ran out of memory (limit 4 GB), restarting…";
+        check(
+            &restarting,
+            None,
+            (line, "Stop", true, true, false, true, Error),
+        );
+    }
+
+    #[test]
     fn unreachable() {
         let s = status(State::Unreachable, false);
         let line = "Docker is not reachable";

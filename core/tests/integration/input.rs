@@ -70,6 +70,20 @@ fn bad_values() -> Vec<Bad> {
             json!("FOO=bar"),
             "must be a list of \"KEY=value\"",
         ),
+        bad("memory", "4x", json!("4x"), "write a size such as \"4g\""),
+        bad("memory", "4", json!(4), "must be a size such as \"4g\""),
+        bad("memory", "1m", json!("1m"), "below the 6m"),
+        bad("cpus", "0", json!(0), "from 0.01 to 1024"),
+        bad("cpus", "-1", json!(-1), "from 0.01 to 1024"),
+        bad("cpus", "two", json!("two"), "must be a number of CPUs"),
+        bad("pids", "10", json!(10), "from 64 to 4194304, not 10"),
+        bad("pids", "-5", json!(-5), "from 64 to 4194304, not -5"),
+        bad(
+            "runtime",
+            "my runtime",
+            json!("my runtime"),
+            "name of a runtime",
+        ),
     ]
 }
 

@@ -20,4 +20,5 @@ mod password;
 mod persistence;
 mod proptests;
 mod pull;
+mod sandbox;
 mod watch;
