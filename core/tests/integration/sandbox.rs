@@ -28,11 +28,13 @@ int main(void) {
 }
 "#;
 
+/// The volumes' folders are open to all: opencode's user writes them, and so does the tests'
+/// seeding as root, who (with every capability dropped) cannot override a folder's owner.
 const AS_OPENCODE: &str = "USER 0\n\
 COPY probe /suid/probe\n\
 RUN chmod 4755 /suid/probe && chmod 1777 /tmp \\\n\
  && mkdir -p /home/opencode/.local/share/opencode /home/opencode/workspace /home/opencode/.config/opencode \\\n\
- && chown -R 1000:1000 /home/opencode\n\
+ && chmod 777 /home/opencode/.local/share/opencode /home/opencode/workspace /home/opencode/.config/opencode\n\
 USER 1000:1000\n";
 
 const EAT_ON_SIGNAL: &str = r#"CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; httpd -f -p 3000 -h /www & rm -f /tmp/eat; mkfifo /tmp/eat; read go < /tmp/eat; exec dd if=/dev/zero of=/dev/null bs=256M count=1"]
