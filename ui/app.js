@@ -334,6 +334,9 @@ const FIELDS = {
   bind_address: "bind-address",
   image: "image",
   image_mode: "image-mode",
+  memory: "memory",
+  cpus: "cpus",
+  pids: "pids",
 };
 
 function readForm() {
@@ -344,6 +347,9 @@ function readForm() {
     image_mode: $("image-mode").value,
     stop_on_quit: $("stop-on-quit").checked,
     start_at_login: $("start-at-login").checked,
+    memory: $("memory").value,
+    cpus: $("cpus").value,
+    pids: $("pids").value,
   };
 }
 
@@ -355,6 +361,9 @@ function fillForm(settings) {
   $("image-mode").value = f.image_mode;
   $("stop-on-quit").checked = f.stop_on_quit;
   $("start-at-login").checked = f.start_at_login;
+  $("memory").value = f.memory;
+  $("cpus").value = f.cpus;
+  $("pids").value = f.pids;
   setText($("remove-text"), R.removeConfirmText(settings));
   checkForm();
 }

@@ -436,7 +436,23 @@ export function settingsFromForm(form, base = {}) {
     image_mode: String(f.image_mode ?? "").trim(),
     stop_on_quit: toBool(f.stop_on_quit),
     start_at_login: toBool(f.start_at_login),
+    memory: optionalText(f.memory),
+    cpus: optionalNumber(f.cpus, /^[0-9]*\.?[0-9]+$/),
+    pids: optionalNumber(f.pids, /^[0-9]{1,9}$/) ?? "",
   };
+}
+
+/** Empty is null (the setting's default); anything else as typed. */
+function optionalText(value) {
+  const text = String(value ?? "").trim();
+  return text === "" ? null : text;
+}
+
+/** Empty is null; a number when it looks like one, else the text for the app to refuse. */
+function optionalNumber(value, looksLike) {
+  const text = optionalText(value);
+  if (text === null) return null;
+  return looksLike.test(text) ? Number(text) : text;
 }
 
 /**
@@ -452,6 +468,9 @@ export function formFromSettings(settings) {
     image_mode: s.image_mode === "pull" ? "pull" : "build",
     stop_on_quit: s.stop_on_quit === true,
     start_at_login: s.start_at_login === true,
+    memory: s.memory ?? "",
+    cpus: s.cpus === undefined || s.cpus === null ? "" : String(s.cpus),
+    pids: s.pids === undefined || s.pids === null ? "" : String(s.pids),
   };
 }
 

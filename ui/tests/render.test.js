@@ -61,6 +61,9 @@ const SETTINGS = {
   env: ["KEY=value"],
   stop_on_quit: false,
   start_at_login: false,
+  memory: null,
+  cpus: null,
+  pids: 4096,
 };
 
 
@@ -456,8 +459,13 @@ test("formFromSettings and settingsFromForm round-trip, keeping keys the form do
     image_mode: "pull",
     stop_on_quit: false,
     start_at_login: false,
+    memory: "",
+    cpus: "",
+    pids: "4096",
   });
   assert.deepEqual(settingsFromForm(form, SETTINGS), SETTINGS);
+  const limited = { ...SETTINGS, memory: "4g", cpus: 2.5, pids: 64 };
+  assert.deepEqual(settingsFromForm(formFromSettings(limited), SETTINGS), limited);
   assert.deepEqual(formFromSettings(null).port, "");
 });
 
@@ -468,6 +476,13 @@ test("settingsFromForm converts types only and leaves judging to the app", () =>
   // Not a number: passed on as typed, so the app names the key in its answer.
   assert.equal(settingsFromForm({ port: "30a" }).port, "30a");
   assert.equal(settingsFromForm({ stop_on_quit: "on" }).stop_on_quit, true);
+  // Limits: empty is the default (null), numbers become numbers, the rest is the app's to refuse.
+  const limits = settingsFromForm({ memory: " 512m ", cpus: "1.5", pids: "128" });
+  assert.deepEqual([limits.memory, limits.cpus, limits.pids], ["512m", 1.5, 128]);
+  const blank = settingsFromForm({ memory: "", cpus: " ", pids: "64" });
+  assert.deepEqual([blank.memory, blank.cpus], [null, null]);
+  const odd = settingsFromForm({ cpus: "two", pids: "many" });
+  assert.deepEqual([odd.cpus, odd.pids], ["two", "many"]);
 });
 
 test("removeConfirmText says the volumes are kept", () => {
