@@ -37,7 +37,7 @@ RUN chmod 4755 /suid/probe && chmod 1777 /tmp \\\n\
  && chmod 777 /home/opencode/.local/share/opencode /home/opencode/workspace /home/opencode/.config/opencode\n\
 USER 1000:1000\n";
 
-const EAT_ON_SIGNAL: &str = r#"CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; httpd -f -p 3000 -h /www & rm -f /tmp/eat; mkfifo /tmp/eat; read go < /tmp/eat; exec dd if=/dev/zero of=/dev/null bs=256M count=1"]
+const EAT_ON_SIGNAL: &str = r#"CMD ["/bin/sh", "-c", "trap 'exit 0' TERM; : > /tmp/httpd.conf; if [ -n \"$OPENCODE_SERVER_PASSWORD\" ]; then echo \"/:${OPENCODE_SERVER_USERNAME:-opencode}:$OPENCODE_SERVER_PASSWORD\" > /tmp/httpd.conf; fi; httpd -f -p 3000 -h /www -c /tmp/httpd.conf & rm -f /tmp/eat; mkfifo /tmp/eat; read go < /tmp/eat; exec dd if=/dev/zero of=/dev/null bs=256M count=1"]
 "#;
 
 fn build(tag: &str, extra: &str) {
