@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "save_settings",
     "logs",
     "list_engines",
+    "usage",
     "follow_logs",
     "unfollow_logs",
     "open_in_browser",

@@ -158,6 +158,15 @@ pub async fn logs(hub: State<'_, Hub>, lines: i64) -> Result<Vec<String>> {
     Ok(logs::tail(&engine, &settings, n).await?)
 }
 
+/// The limits in force beside the live usage: one inspect and one one-shot stats sample, asked
+/// for by the window while it is open (`null` when the container is not running).
+#[tauri::command]
+pub async fn usage(hub: State<'_, Hub>) -> Result<Option<occ_core::usage::Usage>> {
+    let settings = hub.settings();
+    let engine = Engine::discover(&settings.engine).await?;
+    Ok(occ_core::usage::sample(&engine, &settings).await?)
+}
+
 /// The engines on this machine, for the settings' engine choice.
 #[tauri::command]
 pub async fn list_engines(hub: State<'_, Hub>) -> Result<Vec<engines::FoundEngine>> {

@@ -62,6 +62,7 @@ pub fn run() {
             commands::save_settings,
             commands::logs,
             commands::list_engines,
+            commands::usage,
             commands::follow_logs,
             commands::unfollow_logs,
             commands::open_in_browser,

@@ -23,6 +23,9 @@ const ui = {
 };
 
 let hideTimer = null;
+let usageTimer = null;
+/** How often the open window asks for the usage (one sample each; nothing while closed). */
+const USAGE_EVERY_MS = 5000;
 let frame = 0;
 
 
@@ -482,6 +485,25 @@ function confirmRemove() {
 // ---------------------------------------------------------------------------
 // Start-up
 
+// ---------------------------------------------------------------------------
+// Usage: the limits in force beside the live use. One sample at a time, only while this window
+// exists (closing it destroys it) and is visible, and only while the container runs.
+
+async function refreshUsage() {
+  usageTimer = null;
+  let text = "";
+  if (ui.status && ui.status.state === "running" && document.visibilityState === "visible") {
+    try {
+      text = R.usageText(await invoke("usage"));
+    } catch {
+      text = ""; // a sample that failed is simply not shown; the status says what is wrong
+    }
+  }
+  setText($("usage"), text);
+  show($("usage"), text !== "");
+  usageTimer = setTimeout(refreshUsage, USAGE_EVERY_MS);
+}
+
 function wire() {
   $("start").addEventListener("click", () => lifecycle("start"));
   $("stop").addEventListener("click", () => lifecycle("stop"));
@@ -580,4 +602,8 @@ async function main() {
   await loadSettings();
 }
 
-main().catch((error) => showError(error));
+main()
+  .then(() => {
+    if (invoke && usageTimer === null) refreshUsage();
+  })
+  .catch((error) => showError(error));

@@ -418,6 +418,36 @@ function toBool(value) {
 }
 
 /**
+ * Memory as the status words say it: powers of 1024, "4 GB", "512 MB", "1.5 GB".
+ * @param {number} n bytes
+ */
+export function memoryText(n) {
+  if (typeof n !== "number" || !Number.isFinite(n) || n < 0) return "?";
+  const [value, unit] =
+    n >= 2 ** 30 ? [n / 2 ** 30, "GB"] : n >= 2 ** 20 ? [n / 2 ** 20, "MB"] : [n / 2 ** 10, "KB"];
+  const rounded = Math.round(value * 10) / 10;
+  return `${Number.isInteger(rounded) ? rounded.toFixed(0) : rounded.toFixed(1)} ${unit}`;
+}
+
+/**
+ * One line of the limits in force beside the live use (the `usage` command's answer), or ""
+ * when there is nothing to show.
+ * @param {object|null} usage
+ * @returns {string}
+ */
+export function usageText(usage) {
+  if (!usage || typeof usage !== "object") return "";
+  const of = (used, limit, unlimited) => (limit ? `${used} of ${limit}` : `${used} (${unlimited})`);
+  const parts = [
+    `Memory ${of(memoryText(usage.memory_bytes), usage.memory_limit && memoryText(usage.memory_limit), "no limit")}`,
+    `processes ${of(usage.pids ?? "?", usage.pids_limit, "no limit")}`,
+    usage.cpus ? `CPUs ${usage.cpus}` : "CPUs: no limit",
+  ];
+  if (usage.runtime && usage.runtime !== "runc") parts.push(`runtime ${usage.runtime}`);
+  return parts.join(" · ");
+}
+
+/**
  * The Settings object the form describes: `base` (from `get_settings`) with the
  * form's fields over it. Only types are converted (a port of digits becomes a
  * number); whether the values are valid is the app's to say (`check_settings`).

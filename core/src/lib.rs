@@ -31,6 +31,7 @@ pub mod settings;
 pub mod settings_migrate;
 pub mod settings_warnings;
 pub mod status;
+pub mod usage;
 pub mod view;
 pub mod volume;
 

@@ -65,7 +65,7 @@ test("commands app.js invokes are in the contract", () => {
   const contract = new Set([
     "snapshot", "start", "stop", "restart", "pull", "build", "update", "remove_container",
     "get_settings", "check_settings", "save_settings", "logs", "follow_logs", "unfollow_logs",
-    "open_in_browser", "open_log_folder",
+    "open_in_browser", "open_log_folder", "usage",
   ]);
   const invoked = [
     ...[...app.matchAll(/invoke\("([a-z_]+)"/g)].map((m) => m[1]),

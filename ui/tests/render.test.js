@@ -24,6 +24,8 @@ import {
   removeConfirmText,
   replayProgress,
   settingsFromForm,
+  memoryText,
+  usageText,
   splitMessage,
 } from "../render.js";
 
@@ -491,4 +493,19 @@ test("removeConfirmText says the volumes are kept", () => {
   assert.match(text, /opencode-cloud-session, opencode-cloud-projects and opencode-cloud-config are kept/);
   assert.match(removeConfirmText({ instance: "work" }), /work-session/);
   assert.match(removeConfirmText(null), /opencode-cloud-config/);
+});
+
+test("usageText puts the limits in force beside the live use", () => {
+  assert.equal(memoryText(4 * 2 ** 30), "4 GB");
+  assert.equal(memoryText(1.5 * 2 ** 30), "1.5 GB");
+  assert.equal(memoryText(512 * 2 ** 20), "512 MB");
+  assert.equal(
+    usageText({ memory_bytes: 300 * 2 ** 20, memory_limit: 4 * 2 ** 30, cpus: 2.5, pids: 12, pids_limit: 4096, runtime: "runc" }),
+    "Memory 300 MB of 4 GB · processes 12 of 4096 · CPUs 2.5",
+  );
+  assert.equal(
+    usageText({ memory_bytes: 2 ** 30, memory_limit: null, cpus: null, pids: 3, pids_limit: 64, runtime: "runsc" }),
+    "Memory 1 GB (no limit) · processes 3 of 64 · CPUs: no limit · runtime runsc",
+  );
+  assert.equal(usageText(null), "");
 });

@@ -141,6 +141,22 @@ async fn the_container_runs_with_least_privilege_and_the_limits_set() {
     // The status knows the memory limit; the process count is the kernel's to enforce.
     let current = status::current(&engine, &t.settings).await.expect("status");
     assert_eq!(current.memory_limit, Some(96 << 20));
+    // The window's one sample: the limits in force beside the live use.
+    let usage = occ_core::usage::sample(&engine, &t.settings)
+        .await
+        .expect("usage")
+        .expect("running");
+    assert_eq!(usage.memory_limit, Some(96 << 20));
+    assert_eq!(usage.cpus, Some(0.5));
+    assert_eq!(usage.pids_limit, Some(100));
+    assert!(
+        usage.pids.is_some_and(|n| (1..=100).contains(&n)),
+        "{usage:?}"
+    );
+    assert!(
+        usage.memory_bytes.is_some_and(|m| m > 0 && m < 96 << 20),
+        "{usage:?}"
+    );
 
     // Changing a limit recreates the container on the next start (volumes are kept).
     let seeded = common::seed_volumes(&t);
@@ -334,4 +350,12 @@ async fn limits_the_engine_cannot_honour_are_refused_before_anything_changes() {
         "lists what is offered: {err}"
     );
     assert_eq!(common::container_id(t.name()), None);
+    // No container, no usage to show.
+    t.settings.runtime = None;
+    assert_eq!(
+        occ_core::usage::sample(&engine, &t.settings)
+            .await
+            .expect("usage"),
+        None
+    );
 }
