@@ -175,6 +175,17 @@ class App:
     tray: TrayMenu
     pid: int
     settings: dict
+    config_dir: Path = None
+
+    @property
+    def password(self):
+        """The server password the app created in its config dir (never shown in the window)."""
+        return (self.config_dir / "server-password").read_text().strip()
+
+    @property
+    def login_url(self):
+        """What "Open in browser" opens: the address with opencode's login in it."""
+        return f"http://opencode:{self.password}@127.0.0.1:{self.settings['port']}/"
 
     @property
     def instance(self):
@@ -279,7 +290,7 @@ def launch(cfg, desktop, driver_url, config_dir, browser, request):
         try:
             registration = desktop.wait_registration(mark)
             app = App(driver, Window(driver), TrayMenu(desktop, registration),
-                      desktop.pid_of(registration.sender), settings)
+                      desktop.pid_of(registration.sender), settings, config_dir)
         except BaseException:
             driver.quit()
             raise

@@ -38,7 +38,7 @@ def test_tray_start_open_stop_outside_stop_and_quit(launch, names, build_context
     # ---- Open in browser: the desktop is asked to open exactly the app's URL ----
     tray.click("Open in browser")
     engine.wait_until("the browser shim to be called", browser.opened, timeout=10)
-    assert browser.opened() == [app.url]
+    assert browser.opened() == [app.login_url]
     assert "occ e2e test image" in engine.fetch(app.url)[1]
 
     # ---- Stop, Start again ----

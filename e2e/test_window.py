@@ -55,7 +55,11 @@ def test_start_pulls_then_open_in_browser_then_stop(cfg, launch, names, slow_reg
 
     w.click("open-browser")
     engine.wait_until("the browser shim to be called", browser.opened, timeout=10)
-    assert browser.opened() == [app.url]
+    assert browser.opened() == [app.login_url]
+    # Copy password: the clipboard gets it from Rust; the page never holds it.
+    w.click("copy-password")
+    w.wait("the copy to be confirmed", lambda: w.shown("password-status"))
+    assert app.password not in app.driver.page_source
     status, page = engine.fetch(app.url)
     assert status == 200
     assert "occ e2e test image" in page and "variant registry" in page, page
@@ -101,7 +105,7 @@ def test_start_builds_then_open_in_browser_then_stop(launch, names, build_contex
     w.wait_enabled("open-browser")
     w.click("open-browser")
     engine.wait_until("the browser shim to be called", browser.opened, timeout=10)
-    assert browser.opened() == [app.url]
+    assert browser.opened() == [app.login_url]
     status, page = engine.fetch(app.url)
     assert status == 200 and "variant built" in page, page
 

@@ -49,7 +49,76 @@ pub fn open_browser(app: &AppHandle) -> Result<(), AppError> {
             ))
         }
     }
+    // Read now: the password may have been renewed since the hub last loaded the settings.
+    let settings = occ_core::SettingsFile::from_env().load()?;
     app.opener()
-        .open_url(hub.settings().url(), None::<&str>)
+        .open_url(browser_url(&settings)?, None::<&str>)
         .map_err(AppError::from)
+}
+
+/// The address "Open in browser" opens: with the password, `http://opencode:<password>@host:port/`.
+///
+/// Why the user-info form and not opencode's `?auth_token=<base64 user:password>`: Chromium and
+/// Firefox both take user-info credentials for the first request and keep them in their HTTP
+/// auth cache for that origin, so the page's own later requests (fetch, event streams) are
+/// authorised too; the query parameter authorises only the request that carries it (opencode
+/// sets no cookie from it), so the page's API calls then fail with 401. Firefox asks once to
+/// confirm the login. The password is base64url, so it needs no escaping in the URL.
+pub fn browser_url(settings: &occ_core::Settings) -> Result<String, AppError> {
+    Ok(match settings.required_credentials()? {
+        Some(credentials) => credentials.url_with_login(&settings.url()),
+        None => settings.url(),
+    })
+}
+
+/// Puts the password on the clipboard, from Rust: it never enters the window's DOM.
+pub fn copy_password(app: &AppHandle) -> Result<(), AppError> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+    let settings = occ_core::SettingsFile::from_env().load()?;
+    let Some(credentials) = settings.required_credentials()? else {
+        return Err(AppError::new(
+            "no_password",
+            "The server asks for no password: require_password is off.",
+        ));
+    };
+    app.clipboard()
+        .write_text(credentials.password().to_string())
+        .map_err(|_| {
+            // The plugin's error may quote what it was given: say it in our words only.
+            AppError::new(
+                "clipboard",
+                "Could not put the password on the clipboard: no clipboard is available.",
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_url_carries_the_login_when_a_password_is_required() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = occ_core::SettingsFile::at(dir.path().join("settings.json"));
+        let settings = file.load().expect("defaults with a new password");
+        let password = settings
+            .credentials()
+            .expect("created")
+            .password()
+            .to_string();
+        assert_eq!(
+            browser_url(&settings).expect("url"),
+            format!("http://opencode:{password}@127.0.0.1:3000/")
+        );
+        let open = occ_core::Settings {
+            require_password: false,
+            ..settings.clone()
+        };
+        assert_eq!(browser_url(&open).expect("url"), "http://127.0.0.1:3000/");
+        let by_hand = occ_core::Settings::default();
+        assert_eq!(
+            browser_url(&by_hand).expect_err("no password").kind,
+            "settings"
+        );
+    }
 }

@@ -22,6 +22,8 @@ const COMMANDS: &[&str] = &[
     "follow_logs",
     "unfollow_logs",
     "open_in_browser",
+    "copy_password",
+    "new_password",
     "open_log_folder",
 ];
 

@@ -189,6 +189,18 @@ pub async fn unfollow_logs(follower: State<'_, LogFollower>) -> Result<()> {
     Ok(())
 }
 
+/// A new random password; a running container is recreated on it (volumes kept).
+#[tauri::command]
+pub async fn new_password(owner: State<'_, OwnerHandle>) -> Result<()> {
+    run(&owner, Operation::NewPassword).await
+}
+
+/// The password onto the clipboard; it is never sent to the window.
+#[tauri::command]
+pub async fn copy_password(app: AppHandle) -> Result<()> {
+    actions::copy_password(&app)
+}
+
 #[tauri::command]
 pub async fn open_in_browser(app: AppHandle) -> Result<()> {
     actions::open_browser(&app)

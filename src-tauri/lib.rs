@@ -40,6 +40,8 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
+        // Used from Rust only (Copy password); the window is granted none of its commands.
+        .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(
             tauri_plugin_autostart::Builder::new()
                 .args(["--minimized"])
@@ -66,6 +68,8 @@ pub fn run() {
             commands::follow_logs,
             commands::unfollow_logs,
             commands::open_in_browser,
+            commands::copy_password,
+            commands::new_password,
             commands::open_log_folder,
         ]);
     match builder.build(tauri::generate_context!()) {

@@ -143,6 +143,7 @@ fn failure_title(op: Operation) -> &'static str {
         Operation::Build => "Image build failed",
         Operation::Update => "Image update failed",
         Operation::RemoveContainer => "Could not remove the container",
+        Operation::NewPassword => "Could not set a new password",
     }
 }
 

@@ -14,6 +14,8 @@ pub enum Operation {
     Build,
     Update,
     RemoveContainer,
+    /// A new server password; a running container is recreated on it.
+    NewPassword,
 }
 
 impl Operation {
@@ -27,6 +29,7 @@ impl Operation {
             Operation::Build => "build",
             Operation::Update => "update",
             Operation::RemoveContainer => "remove_container",
+            Operation::NewPassword => "new_password",
         }
     }
 
@@ -40,6 +43,7 @@ impl Operation {
             Operation::Build => "building the image",
             Operation::Update => "updating",
             Operation::RemoveContainer => "removing the container",
+            Operation::NewPassword => "setting a new password",
         }
     }
 }

@@ -217,6 +217,12 @@ async fn perform(
             sink(stage("Removing the container (volumes are kept)"));
             container::remove(&engine, &settings).await?;
         }
+        Operation::NewPassword => {
+            sink(stage("Writing a new password"));
+            let file = SettingsFile::from_env();
+            occ_core::rotate::rotate_password(&engine, &file, sink).await?;
+            hub.settings_loaded(&file.load()?);
+        }
     }
     Ok(())
 }
@@ -231,7 +237,7 @@ fn stage(message: &str) -> Progress {
 mod tests {
     use super::*;
 
-    const ALL: [Operation; 7] = [
+    const ALL: [Operation; 8] = [
         Operation::Start,
         Operation::Stop,
         Operation::Restart,
@@ -239,6 +245,7 @@ mod tests {
         Operation::Build,
         Operation::Update,
         Operation::RemoveContainer,
+        Operation::NewPassword,
     ];
 
     #[test]
@@ -295,7 +302,8 @@ mod tests {
                 "pull",
                 "build",
                 "update",
-                "remove_container"
+                "remove_container",
+                "new_password"
             ]
         );
         let json = serde_json::to_value(Operation::RemoveContainer).expect("json");

@@ -119,6 +119,12 @@ function renderStatus() {
     $(id).disabled = !a || !a.enabled || held;
     $(id).title = a && a.why_not ? a.why_not : held ? "Waiting for the last command to finish." : "";
   }
+  // The password itself never reaches this page: Copy asks Rust to put it on the clipboard.
+  const off = !!ui.settings && ui.settings.require_password === false;
+  const busy = ui.pending > 0 || !!(ui.op && ui.op.phase === "running");
+  $("copy-password").disabled = ui.settings === null || off;
+  $("new-password").disabled = ui.settings === null || off || busy;
+  show($("password-off"), off);
   $("save-settings").disabled = ui.settings === null || ui.saving;
   setText($("follow-logs"), ui.following ? "Stop following" : "Follow logs");
 }
@@ -514,6 +520,15 @@ function wire() {
     if ($("remove-dialog").returnValue === "remove") lifecycle("remove_container");
   });
   $("open-browser").addEventListener("click", () => call("open_in_browser"));
+  $("copy-password").addEventListener("click", async () => {
+    const r = await call("copy_password");
+    setText($("password-status"), r.ok ? "Password copied to the clipboard." : "");
+    show($("password-status"), r.ok);
+  });
+  $("new-password").addEventListener("click", async () => {
+    show($("password-status"), false);
+    await lifecycle("new_password");
+  });
   $("error-dismiss").addEventListener("click", hideError);
   $("build-log-all").addEventListener("change", schedule);
   $("progress-close").addEventListener("click", () => {

@@ -32,6 +32,7 @@ export function operationLabel(name) {
     update: "Updating image",
     remove_container: "Removing container",
     remove: "Removing container",
+    new_password: "Setting a new password",
   };
   if (labels[name]) return labels[name];
   if (!name) return "Working";

@@ -31,6 +31,15 @@ impl Settings {
                 ),
             });
         }
+        if !self.require_password {
+            out.push(Warning {
+                key: "require_password",
+                message: "The password is off: any web page open in a browser on this computer \
+                          can reach opencode (DNS rebinding) and run commands in your projects. \
+                          Turn it back on with `occ config set require_password true`."
+                    .into(),
+            });
+        }
         if self.port < 1024 {
             out.push(Warning {
                 key: "port",
@@ -73,5 +82,10 @@ mod tests {
             ..Settings::default()
         };
         assert!(lan.warnings()[0].message.contains("not a loopback address"));
+        let open = Settings {
+            require_password: false,
+            ..Settings::default()
+        };
+        assert_eq!(open.warnings()[0].key, "require_password");
     }
 }

@@ -17,7 +17,7 @@ const REQUIRED = [
   "state", "start", "stop", "restart", "open-browser", "error", "progress", "layers",
   "overall", "build-step", "build-log", "stage", "settings-form", "port", "bind-address", "image",
   "image-mode", "stop-on-quit", "start-at-login", "save-settings", "settings-error", "logs",
-  "follow-logs", "update", "remove",
+  "follow-logs", "update", "remove", "copy-password", "new-password", "password-off",
 ];
 
 test("index.html has every id the WebDriver tests use", () => {
@@ -65,7 +65,7 @@ test("commands app.js invokes are in the contract", () => {
   const contract = new Set([
     "snapshot", "start", "stop", "restart", "pull", "build", "update", "remove_container",
     "get_settings", "check_settings", "save_settings", "logs", "follow_logs", "unfollow_logs",
-    "open_in_browser", "open_log_folder", "usage",
+    "open_in_browser", "open_log_folder", "usage", "copy_password", "new_password",
   ]);
   const invoked = [
     ...[...app.matchAll(/invoke\("([a-z_]+)"/g)].map((m) => m[1]),
