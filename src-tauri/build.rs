@@ -25,6 +25,13 @@ const COMMANDS: &[&str] = &[
     "copy_password",
     "new_password",
     "open_log_folder",
+    "folders",
+    "add_folder",
+    "pick_folder",
+    "remove_folder",
+    "set_folder_read_only",
+    "disk_usage",
+    "clean_up",
 ];
 
 fn main() {

@@ -9,6 +9,7 @@
 mod actions;
 mod commands;
 mod error;
+mod folders;
 mod follow;
 mod hub;
 mod logging;
@@ -42,6 +43,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         // Used from Rust only (Copy password); the window is granted none of its commands.
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(
             tauri_plugin_autostart::Builder::new()
                 .args(["--minimized"])
@@ -71,6 +73,13 @@ pub fn run() {
             commands::copy_password,
             commands::new_password,
             commands::open_log_folder,
+            folders::folders,
+            folders::add_folder,
+            folders::pick_folder,
+            folders::remove_folder,
+            folders::set_folder_read_only,
+            folders::disk_usage,
+            folders::clean_up,
         ]);
     match builder.build(tauri::generate_context!()) {
         Ok(app) => app.run(on_run_event),

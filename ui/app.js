@@ -4,6 +4,7 @@
 // Contract: docs/ARCHITECTURE.md.
 
 import * as R from "./render.js";
+import { initFolders } from "./folders.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -615,6 +616,9 @@ async function main() {
   }
   schedule();
   await loadSettings();
+  initFolders(invoke, (mounts) => {
+    if (ui.settings !== null) ui.settings = { ...ui.settings, mounts };
+  });
 }
 
 main()
