@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing need on Debian 12: Tauri's system libraries, the
-# headless display and session bus, and the Docker test tools. Safe to run again; quick when done.
+# headless display and session bus, and the Docker test tools (debootstrap makes the local Debian
+# base image the real image's tests build on). Safe to run again; quick when done.
 set -euo pipefail
 
 packages=(
@@ -8,7 +9,7 @@ packages=(
     libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth dbus dbus-x11 libglib2.0-bin xdotool imagemagick webkit2gtk-driver
     docker-registry busybox-static python3-gi gir1.2-glib-2.0
-    python3-selenium python3-pytest python3-pytest-timeout python3-pip
+    python3-selenium python3-pytest python3-pytest-timeout python3-pip debootstrap
 )
 missing=()
 for p in "${packages[@]}"; do

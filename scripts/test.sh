@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 scripts/hadolint.sh
+# The Debian 12 base the real image's tests build on (cached by tag; the tests make it too).
+scripts/debian-base.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -84,7 +84,8 @@ pub async fn refresh_image(engine: &Engine, settings: &Settings, sink: Sink<'_>)
     build_image(engine, settings, &source, sink).await
 }
 
-/// Builds `source` as the instance's image, labelled with the instance (see [`crate::disk`]).
+/// Builds `source` as the instance's image, labelled with the instance (see [`crate::disk`]),
+/// with the setting `build_args`.
 pub async fn build_image(
     engine: &Engine,
     settings: &Settings,
@@ -92,7 +93,35 @@ pub async fn build_image(
     sink: Sink<'_>,
 ) -> Result<String> {
     let labels = HashMap::from([(INSTANCE_LABEL.to_string(), settings.instance.clone())]);
-    image::build_labelled(engine, source, &settings.image, labels, sink).await
+    image::build_labelled(
+        engine,
+        source,
+        &settings.image,
+        labels,
+        &settings.build_args,
+        sink,
+    )
+    .await
+}
+
+/// Whether (in build mode) the local image was built with other build arguments than the
+/// setting `build_args` now holds; a missing image is not this function's business.
+async fn build_args_changed(engine: &Engine, settings: &Settings) -> Result<bool> {
+    if settings.image_mode != ImageMode::Build {
+        return Ok(false);
+    }
+    match engine.api().inspect_image(&settings.image).await {
+        Ok(info) => {
+            let labels = info.config.as_ref().and_then(|c| c.labels.as_ref());
+            Ok(!crate::build::built_with(labels, &settings.build_args))
+        }
+        Err(e) if status_code(&e) == Some(404) => Ok(false),
+        Err(e) => Err(engine.classify(e, |message| Error::Image {
+            action: "inspect",
+            image: settings.image.clone(),
+            message,
+        })),
+    }
 }
 
 /// Brings the instance up and waits until it answers.
@@ -113,6 +142,12 @@ pub async fn start(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Resu
                     "Rebuilding the image with your uid {uid} and gid {gid}, so files the agent \
                      writes in mounted folders are yours"
                 ),
+            });
+            refresh_image(engine, settings, sink).await?
+        }
+        Some(_) if build_args_changed(engine, settings).await? => {
+            sink(Progress::Stage {
+                message: "Rebuilding the image: the setting build_args changed".into(),
             });
             refresh_image(engine, settings, sink).await?
         }

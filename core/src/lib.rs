@@ -2,12 +2,13 @@
 //!
 //! - [`discovery`]: where the engine is, as the docker CLI finds it; [`client`]: connecting to it; [`error`]: what can go wrong, in words a user can act on
 //! - [`settings`]: the settings file shared by the CLI and the app
-//! - [`image`]: build and pull, as [`progress::Progress`] events
+//! - [`image`], [`build`]: pull and build, as [`progress::Progress`] events
 //! - [`volume`], [`container`]: the three volumes and the container's lifecycle
 //! - [`sandbox`]: least privilege and the resource limits the container is created with
 //! - [`status`]: the state model and the Docker-event watcher; [`logs`]: the container's output
 
 pub mod activity;
+pub mod build;
 pub mod client;
 pub mod container;
 pub mod credentials;

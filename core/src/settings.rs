@@ -81,6 +81,9 @@ pub struct Settings {
     pub image_mode: ImageMode,
     /// A folder with a Dockerfile to build instead of the embedded one.
     pub build_context: Option<PathBuf>,
+    /// Build arguments for the build (a mirror, a base image, a release location); changing them
+    /// rebuilds the image.
+    pub build_args: crate::build::BuildArgs,
     /// Extra `KEY=value` variables for the container.
     pub env: Vec<String>,
     /// Whether quitting the app also stops the container.
@@ -124,6 +127,7 @@ impl Default for Settings {
             image_sources: Vec::new(),
             image_mode: ImageMode::Build,
             build_context: None,
+            build_args: Default::default(),
             env: Vec::new(),
             stop_on_quit: false,
             start_at_login: false,
@@ -162,6 +166,8 @@ impl Settings {
             crate::reference::validate(source)
                 .map_err(|r| invalid("image_sources", format!("entry {source:?} {r}")))?;
         }
+        crate::build::validate_args(&self.build_args, self.build_context.is_none())
+            .map_err(|r| invalid("build_args", r))?;
         for entry in &self.env {
             validate_env_entry(entry).map_err(|r| invalid("env", r))?;
         }
@@ -324,6 +330,7 @@ fn expected(key: &str) -> Option<&'static str> {
         "image_sources" => "a list of image names such as [\"ghcr.io/owner/name:latest\"]",
         "image_mode" => "\"pull\" or \"build\"",
         "build_context" => "the path of a folder with a Dockerfile, or null",
+        "build_args" => "an object of texts such as {\"BASE_IMAGE\": \"ubuntu:24.04\"}",
         "env" => "a list of \"KEY=value\" texts such as [\"TZ=Europe/Berlin\"]",
         "mounts" => {
             "a list of folders such as [{\"host\": \"/home/you/project\", \"read_only\": false}] \

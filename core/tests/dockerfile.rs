@@ -135,7 +135,7 @@ fn splitter_joins_continuations_and_skips_comments() {
 }
 
 #[test]
-fn starts_with_from_or_arg_and_builds_on_ubuntu_24_04() {
+fn builds_on_the_base_image_argument_defaulting_to_ubuntu_24_04() {
     let all = instructions();
     let first = &all[0];
     assert!(
@@ -144,14 +144,47 @@ fn starts_with_from_or_arg_and_builds_on_ubuntu_24_04() {
         first.keyword,
         first.line
     );
-    let froms: Vec<&Instruction> = all.iter().filter(|i| i.keyword == "FROM").collect();
-    assert!(!froms.is_empty(), "no FROM instruction");
-    for from in &froms {
-        let image = from.args.split_whitespace().next().unwrap_or("");
+    // One stage: the base image is a build argument (tests build on a local Debian 12).
+    let from = only(&all, "FROM");
+    assert_eq!(from.args, "${BASE_IMAGE}", "FROM on line {}", from.line);
+    let base = all
+        .iter()
+        .filter(|i| i.keyword == "ARG" && i.stage == 0)
+        .find_map(|i| i.args.strip_prefix("BASE_IMAGE="));
+    assert_eq!(
+        base,
+        Some("ubuntu:24.04"),
+        "`ARG BASE_IMAGE=ubuntu:24.04` must come before FROM"
+    );
+}
+
+#[test]
+fn downloads_opencode_from_the_release_url_argument() {
+    let all = instructions();
+    let url = all
+        .iter()
+        .filter(|i| i.keyword == "ARG")
+        .find_map(|i| i.args.strip_prefix("OPENCODE_RELEASE_URL="));
+    let url = url
+        .and_then(|u| u.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no `ARG OPENCODE_RELEASE_URL=<default>`"));
+    assert_eq!(
+        url,
+        "https://github.com/anomalyco/opencode/releases/download/v${OPENCODE_VERSION}"
+    );
+    let download = all
+        .iter()
+        .find(|i| i.keyword == "RUN" && i.args.contains("curl -"))
+        .expect("a RUN downloads the release");
+    for needed in [
+        "${OPENCODE_RELEASE_URL",
+        "opencode-linux-${asset}.tar.gz",
+        "sha256sum",
+    ] {
         assert!(
-            image == "ubuntu:24.04" || image.starts_with("ubuntu:24.04@sha256:"),
-            "line {}: every stage should build on ubuntu:24.04, found {image}",
-            from.line
+            download.args.contains(needed),
+            "the download step (line {}) should use {needed}",
+            download.line
         );
     }
 }
@@ -159,14 +192,29 @@ fn starts_with_from_or_arg_and_builds_on_ubuntu_24_04() {
 #[test]
 fn pins_an_opencode_release() {
     let all = instructions();
-    let pinned = all
+    // An ARG may declare several arguments: `ARG OPENCODE_VERSION=1.2.3 OPENCODE_SHA256_…=…`.
+    let declared: Vec<&str> = all
         .iter()
         .filter(|i| i.keyword == "ARG")
-        .find_map(|i| i.args.strip_prefix("OPENCODE_VERSION="));
-    let version = match pinned {
-        Some(v) => v.trim_matches('"'),
+        .flat_map(|i| i.args.split_whitespace())
+        .collect();
+    let default = |name: &str| {
+        declared
+            .iter()
+            .find_map(|d| d.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+            .map(|v| v.trim_matches('"'))
+    };
+    let version = match default("OPENCODE_VERSION") {
+        Some(v) => v,
         None => panic!("no `ARG OPENCODE_VERSION=<version>` default"),
     };
+    for name in ["OPENCODE_SHA256_AMD64", "OPENCODE_SHA256_ARM64"] {
+        let sum = default(name).unwrap_or_default();
+        assert!(
+            sum.len() == 64 && sum.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{name} should default to the release archive's sha256, found {sum:?}"
+        );
+    }
     let parts: Vec<&str> = version.split('.').collect();
     assert!(
         parts.len() == 3

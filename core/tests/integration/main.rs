@@ -20,5 +20,7 @@ mod password;
 mod persistence;
 mod proptests;
 mod pull;
+mod real_image;
 mod sandbox;
+mod standin;
 mod watch;
