@@ -31,9 +31,9 @@ async fn build_reports_each_step_in_order() {
             _ => None,
         })
         .collect();
-    // The Dockerfile's 9 instructions plus the version LABEL the builder appends.
+    // The Dockerfile's 9 instructions plus the two LABELs the builder appends (version, build args).
     let total = steps[0].1;
-    assert_eq!(total, 10, "{steps:?}");
+    assert_eq!(total, 11, "{steps:?}");
     assert_eq!(
         steps.iter().map(|s| s.0).collect::<Vec<_>>(),
         (1..=total).collect::<Vec<_>>()
@@ -105,7 +105,7 @@ async fn a_failing_run_names_the_step_and_shows_its_output() {
             output,
         } => {
             let step = step.as_ref().expect("the failing step is known");
-            assert_eq!((step.step, step.total), (2, 4));
+            assert_eq!((step.step, step.total), (2, 5));
             assert!(step.instruction.contains("exit 3"), "{}", step.instruction);
             assert!(message.contains("non-zero code: 3"), "{message}");
             assert!(
@@ -117,7 +117,7 @@ async fn a_failing_run_names_the_step_and_shows_its_output() {
     }
     let text = err.to_string();
     assert!(
-        text.contains("step 2/4") && text.contains("about-to-fail"),
+        text.contains("step 2/5") && text.contains("about-to-fail"),
         "{text}"
     );
     // No image was tagged.
