@@ -22,6 +22,9 @@ pub const REAL_IMAGE: &str = "occ-test-real-image:1";
 /// The stand-in's version, as its `/global/health` reports it.
 pub const STANDIN_VERSION: &str = "0.0.0-standin";
 
+/// The port the release server prefers (below the ephemeral range; see `common::free_port`).
+const RELEASE_PORT: u16 = 19_731;
+
 const STANDIN_SOURCE: &str = include_str!("standin_opencode.py");
 
 /// What the shared build produced.
@@ -56,8 +59,8 @@ pub async fn real_image() -> &'static RealImage {
             )
             .await
             .unwrap_or_else(|e| panic!("the real image does not build: {e}"));
-            // The release server's port differs per run, so each run's image is a new one: drop
-            // the previous run's (a no-op when a container still uses it).
+            // When the release server had to take another port, this run's image is a new one:
+            // drop the previous run's (a no-op when a container still uses it).
             if let Some(old) = previous.filter(|old| *old != id) {
                 common::docker_quiet(&["rmi", &old]);
             }
@@ -111,7 +114,11 @@ pub fn release() -> &'static Release {
             .map(|b| format!("{b:02x}"))
             .collect();
         // Bound here and kept: no other program can take the port between choosing and serving.
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        // A fixed port first: the URL is a build argument, so the same URL (and the same archive)
+        // lets later runs take every step from the build cache. Any port when it is taken.
+        let listener = TcpListener::bind(("127.0.0.1", RELEASE_PORT))
+            .or_else(|_| TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -128,10 +135,21 @@ fn standin_archive() -> Vec<u8> {
     let program = dir.path().join("opencode");
     std::fs::write(&program, STANDIN_SOURCE).unwrap();
     let archive = dir.path().join("opencode.tar.gz");
+    // Byte for byte the same archive every run (no times, owners or names that vary), so its
+    // sha256, a build argument, is too.
     let status = Command::new("tar")
-        .arg("-czf")
+        .arg("-cf")
         .arg(&archive)
-        .args(["--mode=0755", "--owner=0", "--group=0", "-C"])
+        .args([
+            "--mode=0755",
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            "--mtime=@0",
+            "--format=ustar",
+            "--use-compress-program=gzip -n",
+            "-C",
+        ])
         .arg(dir.path())
         .arg("opencode")
         .status()
