@@ -9,15 +9,22 @@ use occ_core::{container, Engine};
 use crate::common::{self, ImagesGuard, Recorder, TestInstance};
 
 /// `docker system df -v` as JSON: images by id → (Size, SharedSize), volumes by name → Size.
+/// The engine counts for one client at a time and refuses others meanwhile ("a disk usage
+/// operation is already running"): asked again until it answers, within a bound.
 fn docker_df() -> serde_json::Value {
-    serde_json::from_str(&common::docker(&[
-        "system",
-        "df",
-        "-v",
-        "--format",
-        "{{json .}}",
-    ]))
-    .unwrap()
+    for _ in 0..120 {
+        let out = std::process::Command::new("docker")
+            .args(["system", "df", "-v", "--format", "{{json .}}"])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return serde_json::from_slice(&out.stdout).unwrap();
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("already running"), "docker system df: {err}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("docker system df stayed busy for 30 s");
 }
 
 /// Our figures written as the docker CLI writes them, next to the CLI's; equal when they agree.
