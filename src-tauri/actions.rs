@@ -53,7 +53,18 @@ pub fn open_browser(app: &AppHandle) -> Result<(), AppError> {
     let settings = occ_core::SettingsFile::from_env().load()?;
     app.opener()
         .open_url(browser_url(&settings)?, None::<&str>)
-        .map_err(AppError::from)
+        // The opener's error quotes the command it ran, URL and password included: say it in
+        // our words, with the address only.
+        .map_err(|_| {
+            AppError::new(
+                "open_browser",
+                format!(
+                    "Could not start a browser. Open {} yourself and log in as opencode with \
+                     the password from Copy password.",
+                    settings.url()
+                ),
+            )
+        })
 }
 
 /// The address "Open in browser" opens: with the password, `http://opencode:<password>@host:port/`.
