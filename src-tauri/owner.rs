@@ -212,7 +212,7 @@ async fn perform(
             let source = BuildSource::from_setting(settings.build_context.as_deref());
             container::build_image(&engine, &settings, &source, sink).await?;
         }
-        Operation::Update => container::update(&engine, &settings, sink).await?,
+        Operation::Update => occ_core::update::update(&engine, &settings, sink).await?,
         Operation::RemoveContainer => {
             sink(stage("Removing the container (volumes are kept)"));
             container::remove(&engine, &settings).await?;

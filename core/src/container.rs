@@ -293,16 +293,6 @@ async fn remove_container(engine: &Engine, target: &str, name: &str) -> Result<(
     }
 }
 
-/// Gets a fresh image, then brings the container onto it if it was running (volumes kept).
-pub async fn update(engine: &Engine, settings: &Settings, sink: Sink<'_>) -> Result<()> {
-    let was_active = status::current(engine, settings).await?.is_active();
-    refresh_image(engine, settings, sink).await?;
-    if was_active {
-        start(engine, settings, sink).await?;
-    }
-    Ok(())
-}
-
 /// Creates the container and returns its id; `None` when a concurrent start created it first
 /// (it is theirs to clean up if their start fails, never ours).
 async fn create(

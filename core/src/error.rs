@@ -84,6 +84,17 @@ pub enum Error {
     #[error("The image {image} is not on this machine. Run `occ pull` or `occ build` first.")]
     ImageMissing { image: String },
 
+    #[error(
+        "The updated image did not come up, so opencode runs on the previous image again (your \
+         volumes are as they were). What went wrong: {reason}"
+    )]
+    UpdateRolledBack { reason: String },
+
+    #[error(
+        "There is no previous image of {image} to go back to: one is kept only after an update."
+    )]
+    NoPreviousImage { image: String },
+
     #[error("Docker could not {action} image {image}: {message}")]
     Image {
         action: &'static str,
@@ -230,6 +241,8 @@ impl Error {
             Error::ApiTooOld { .. } => "api_too_old",
             Error::PortInUse { .. } => "port_in_use",
             Error::ImageMissing { .. } => "image_missing",
+            Error::UpdateRolledBack { .. } => "update_rolled_back",
+            Error::NoPreviousImage { .. } => "no_previous_image",
             Error::Image { .. } => "image",
             Error::PullFailed { .. } => "pull_failed",
             Error::BuildFailed { .. } => "build_failed",
@@ -242,6 +255,15 @@ impl Error {
             Error::Settings(_) => "settings",
             Error::Docker(_) => "docker",
         }
+    }
+
+    /// True when a start failed because of what the image does (it exits, or never answers its
+    /// health check), which another image may not: an update goes back on these.
+    pub fn is_bad_image(&self) -> bool {
+        matches!(
+            self,
+            Error::ExitedWhileStarting { .. } | Error::HealthTimeout { .. }
+        )
     }
 
     /// True when the engine itself could not be reached (as opposed to refusing a request).

@@ -32,6 +32,7 @@ pub mod settings;
 pub mod settings_migrate;
 pub mod settings_warnings;
 pub mod status;
+pub mod update;
 pub mod usage;
 pub mod view;
 pub mod volume;

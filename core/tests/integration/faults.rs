@@ -73,7 +73,12 @@ async fn the_engine_vanishing_while_idle_fails_every_call_clearly_and_is_survive
     assert_engine_gone(&e.expect_err("start"), &proxy, "start");
     let e = within(PROMPT, "restart", container::restart(&engine, s, &mut sink)).await;
     assert_engine_gone(&e.expect_err("restart"), &proxy, "restart");
-    let e = within(PROMPT, "update", container::update(&engine, s, &mut sink)).await;
+    let e = within(
+        PROMPT,
+        "update",
+        occ_core::update::update(&engine, s, &mut sink),
+    )
+    .await;
     assert_engine_gone(&e.expect_err("update"), &proxy, "update");
     let e = within(
         PROMPT,

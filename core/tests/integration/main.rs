@@ -23,4 +23,5 @@ mod pull;
 mod real_image;
 mod sandbox;
 mod standin;
+mod update;
 mod watch;

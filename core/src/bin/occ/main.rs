@@ -59,8 +59,15 @@ enum Command {
         #[arg(long)]
         context: Option<PathBuf>,
     },
-    /// Pull or rebuild the image, then recreate the container on it if it runs (volumes kept)
-    Update,
+    /// Pull or rebuild the image, then recreate the container on it if it runs (volumes kept);
+    /// back to the previous image if the new one does not come up
+    Update {
+        /// Only say whether the source has a newer image (nothing is downloaded)
+        #[arg(long)]
+        check: bool,
+    },
+    /// Go back to the image that ran before the last update (volumes kept)
+    Rollback,
     /// Remove the container; the volumes and your work in them stay
     Remove,
     /// Delete volumes and everything in them. Name each volume to delete
@@ -197,8 +204,16 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
             progress.finish();
             println!("built {} ({id})", settings.image);
         }
-        Command::Update => {
-            container::update(&engine, &settings, sink).await?;
+        Command::Update { check: true } => {
+            println!(
+                "{}",
+                occ_core::update::check(&engine, &settings)
+                    .await?
+                    .describe()
+            );
+        }
+        Command::Update { check: false } => {
+            occ_core::update::update(&engine, &settings, sink).await?;
             progress.finish();
             println!("updated {}", settings.image);
         }
@@ -210,6 +225,11 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
                 settings.instance,
                 occ_core::disk::human_size(cleaned.space_freed, 3)
             );
+        }
+        Command::Rollback => {
+            occ_core::update::rollback(&engine, &settings, sink).await?;
+            progress.finish();
+            println!("back on the previous image of {}", settings.image);
         }
         Command::Remove => {
             container::remove(&engine, &settings).await?;
