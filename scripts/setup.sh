@@ -10,6 +10,7 @@ packages=(
     xvfb xauth dbus dbus-x11 libglib2.0-bin xdotool imagemagick webkit2gtk-driver
     docker-registry busybox-static python3-gi gir1.2-glib-2.0
     python3-selenium python3-pytest python3-pytest-timeout python3-pip debootstrap
+    podman uidmap slirp4netns fuse-overlayfs
 )
 missing=()
 for p in "${packages[@]}"; do

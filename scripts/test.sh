@@ -15,6 +15,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== the lifecycle suite again, on Podman (a docker context at its socket, DOCKER_HOST unset)"
+scripts/podman-tests.sh
 echo "== node --test ui/tests/"
 node --test ui/tests/
 echo "== app smoke test"

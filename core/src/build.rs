@@ -274,7 +274,9 @@ impl BuildOutput {
             return Vec::new();
         }
         let mut events = Vec::new();
-        if line.trim() == "---> Using cache" {
+        // Docker says `---> Using cache`, Podman `--> Using cache <id>`.
+        let trimmed = line.trim();
+        if trimmed == "---> Using cache" || trimmed.starts_with("--> Using cache") {
             if let Some(step) = &self.step {
                 events.push(Progress::BuildCached { step: step.step });
             }
@@ -310,15 +312,25 @@ fn is_bookkeeping(line: &str) -> bool {
     let line = line.trim();
     line == "--->"
         || line.starts_with("---> ")
+        || line == "-->"
+        || line.starts_with("--> ")
         || line.starts_with("Removing intermediate container ")
         || line.starts_with("Successfully built ")
         || line.starts_with("Successfully tagged ")
 }
 
-/// `Step 3/7 : RUN make` → step 3 of 7, `RUN make`.
+/// `Step 3/7 : RUN make` (Docker's classic builder) or `STEP 3/7: RUN make` (Podman's buildah)
+/// → step 3 of 7, `RUN make`.
 fn parse_step_line(line: &str) -> Option<BuildStep> {
-    let rest = line.strip_prefix("Step ")?;
-    let (numbers, instruction) = rest.split_once(" : ")?;
+    // Podman prefixes the stage of a multi-stage build: `[1/2] STEP 1/10: FROM …`.
+    let line = match line.strip_prefix('[') {
+        Some(rest) => rest.split_once("] ")?.1,
+        None => line,
+    };
+    let (numbers, instruction) = match line.strip_prefix("Step ") {
+        Some(rest) => rest.split_once(" : ")?,
+        None => line.strip_prefix("STEP ")?.split_once(": ")?,
+    };
     let (step, total) = numbers.split_once('/')?;
     Some(BuildStep {
         step: step.trim().parse().ok()?,
@@ -342,6 +354,26 @@ mod tests {
             })
         );
         assert_eq!(parse_step_line(" ---> Running in abc"), None);
+        // Podman (buildah) words it differently.
+        assert_eq!(
+            parse_step_line("STEP 4/5: RUN echo hi && false"),
+            Some(BuildStep {
+                step: 4,
+                total: 5,
+                instruction: "RUN echo hi && false".into()
+            })
+        );
+        assert_eq!(
+            parse_step_line("[1/2] STEP 1/10: FROM ubuntu:24.04 AS downloader").map(|s| s.step),
+            Some(1)
+        );
+        let mut out = BuildOutput::default();
+        out.line("STEP 2/5: COPY busybox /bin/busybox");
+        let cached = out.line("--> Using cache 4c45b179b9dd43e8a6c4");
+        assert!(
+            cached.contains(&Progress::BuildCached { step: 2 }),
+            "{cached:?}"
+        );
     }
 
     #[test]

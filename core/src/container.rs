@@ -517,6 +517,15 @@ pub async fn wait_healthy(
         if current.is_ready() && crate::health::answers(&url, credentials).await {
             return Ok(());
         }
+        // Podman without systemd never runs the image's health check by itself (see podman.rs).
+        if engine.is_podman()
+            && current.state == State::Starting
+            && !current.crashed
+            && crate::health::answers(&url).await
+        {
+            crate::podman::run_healthcheck(engine, &settings.container_name()).await?;
+            continue;
+        }
         match current.state {
             State::Exited | State::Stopped | State::NotCreated => {
                 return Err(Error::ExitedWhileStarting {

@@ -131,6 +131,10 @@ async fn pull_once(engine: &Engine, source: &str, sink: Sink<'_>) -> Result<(), 
             }
         }
     }
+    // Podman never says "Pull complete": every layer still ends in a final state.
+    for event in layers.finish() {
+        sink(event);
+    }
     Ok(())
 }
 

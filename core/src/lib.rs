@@ -24,6 +24,7 @@ pub mod image;
 pub mod logs;
 pub mod mounts;
 pub mod ownership;
+mod podman;
 pub mod progress;
 pub mod reference;
 pub mod rotate;

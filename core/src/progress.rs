@@ -168,6 +168,35 @@ impl PullTracker {
             })
     }
 
+    /// The final state of every layer the engine left unfinished, once the pull succeeded.
+    /// Podman never says "Extracting" or "Pull complete": its layers end at "Download complete".
+    pub fn finish(&mut self) -> Vec<Progress> {
+        let mut open: Vec<String> = self
+            .layers
+            .iter()
+            .filter(|(_, l)| !matches!(l.status.as_str(), "Pull complete" | "Already exists"))
+            .map(|(id, _)| id.clone())
+            .collect();
+        open.sort();
+        let mut events = Vec::new();
+        for id in open {
+            if let Some(layer) = self.layers.get_mut(&id) {
+                layer.status = "Pull complete".to_string();
+                layer.current = layer.total;
+                layer.done = true;
+                let (cur, tot) = (layer.current, layer.total);
+                events.push(Progress::PullLayer {
+                    id,
+                    status: "Pull complete".to_string(),
+                    current: (tot > 0).then_some(cur),
+                    total: (tot > 0).then_some(tot),
+                    overall: self.overall(),
+                });
+            }
+        }
+        events
+    }
+
     pub fn layer_count(&self) -> usize {
         self.layers.len()
     }
@@ -279,5 +308,32 @@ mod tests {
             json,
             serde_json::json!({"event": "buildCached", "data": {"step": 2}})
         );
+    }
+
+    #[test]
+    fn a_pull_without_pull_complete_still_ends_complete() {
+        // Podman's compat API: no "Extracting", no "Pull complete".
+        let mut t = PullTracker::new(Duration::ZERO);
+        t.update("a", "Pulling fs layer", None, None);
+        t.update("a", "Downloading", Some(400), Some(1000));
+        t.update("a", "Download complete", None, None);
+        t.update("b", "Already exists", None, None);
+        let events = t.finish();
+        assert_eq!(events.len(), 1, "{events:?}");
+        match &events[0] {
+            Progress::PullLayer {
+                id,
+                status,
+                current,
+                overall,
+                ..
+            } => {
+                assert_eq!((id.as_str(), status.as_str()), ("a", "Pull complete"));
+                assert_eq!(*current, Some(1000));
+                assert_eq!(overall.current, overall.total);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(t.finish().is_empty(), "said once");
     }
 }

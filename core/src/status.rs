@@ -240,6 +240,9 @@ struct History {
     unpublished_oom: bool,
     /// When the last applied event happened (ns since the epoch): where a reconnect resumes.
     last_event_nanos: Option<i64>,
+    /// The engine is Podman, which does not always announce a stop: a `docker stop` there may
+    /// show only as a `die` with exit code 137 or 143, so those are taken as asked for.
+    signals_are_stops: bool,
 }
 
 impl History {
@@ -261,17 +264,21 @@ impl History {
                 self.last_exit_crashed = self.last_exit_crashed.map(|_| false);
             }
             "die" => {
-                let crashed = !self.stop_requested;
+                let signalled = matches!(exit_code, Some(137 | 143));
+                let crashed = !(self.stop_requested || self.signals_are_stops && signalled);
                 self.last_exit_crashed = Some(crashed);
                 if crashed {
                     self.unpublished_crash = Some(exit_code.unwrap_or(-1));
                     self.unpublished_oom = self.oom_since_start && exit_code == Some(SIGKILL_EXIT);
                 }
             }
-            "destroy" => {
+            // Podman says `remove` where Docker says `destroy`.
+            "destroy" | "remove" => {
                 let last_event_nanos = self.last_event_nanos;
+                let signals_are_stops = self.signals_are_stops;
                 *self = History {
                     last_event_nanos,
+                    signals_are_stops,
                     ..History::default()
                 };
             }
@@ -427,7 +434,10 @@ async fn follow(
         ..Default::default()
     };
     let mut events = engine.api().events(Some(options));
+    history.signals_are_stops = engine.is_podman();
+    let mut kick = crate::podman::HealthKick::default();
     let info = inspect(engine, settings).await?;
+    kick.consider(engine, settings, info.as_ref());
     if !publisher
         .publish(history.status(settings, info.as_ref()))
         .await
@@ -453,6 +463,7 @@ async fn follow(
             continue;
         }
         let info = inspect(engine, settings).await?;
+        kick.consider(engine, settings, info.as_ref());
         if !publisher
             .publish(history.status(settings, info.as_ref()))
             .await
@@ -518,6 +529,21 @@ mod tests {
         assert_eq!(h.last_exit_crashed, None);
         assert_eq!(h.unpublished_crash, Some(3));
         assert!(!h.stop_requested);
+    }
+
+    #[test]
+    fn on_podman_a_die_by_signal_without_a_stop_event_is_no_crash() {
+        let mut h = History {
+            signals_are_stops: true,
+            ..History::default()
+        };
+        h.apply("start", None);
+        h.apply("die", Some(137));
+        assert_eq!(h.last_exit_crashed, Some(false));
+        assert_eq!(h.unpublished_crash, None);
+        h.apply("start", None);
+        h.apply("die", Some(3));
+        assert_eq!(h.unpublished_crash, Some(3));
     }
 
     #[test]

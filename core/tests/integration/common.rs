@@ -47,9 +47,13 @@ pub fn test_context(extra: &str) -> tempfile::TempDir {
 /// Builds `tag` from the test Dockerfile with `--build-arg VARIANT=variant` (docker CLI).
 pub fn build_test_image(tag: &str, variant: &str) {
     let context = test_context("");
+    // Podman 4.3 (buildah) reuses a cached LABEL step built with another ARG value, so every
+    // variant would be the same image there: build variants without the cache.
+    let cache = if variant == "a" { "-q" } else { "--no-cache" };
     docker(&[
         "build",
         "-q",
+        cache,
         "--build-arg",
         &format!("VARIANT={variant}"),
         "-t",
@@ -75,6 +79,13 @@ pub fn docker(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Kills the test server inside the container, so the container exits 3 on its own (a crash).
+/// The exec's own outcome is not checked: Podman may drop the exec session of a container that
+/// exits meanwhile and report that as an error; the caller waits for the crash itself.
+pub fn crash_server(container: &str) {
+    docker_quiet(&["exec", container, "killall", "-9", "httpd"]);
 }
 
 /// Like [`docker`] but ignores failure (cleanup of things that may not exist).

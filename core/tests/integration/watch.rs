@@ -13,12 +13,13 @@ async fn expect(
     want: impl Fn(&Status) -> bool,
 ) -> Status {
     let deadline = tokio::time::Instant::now() + within;
+    let mut seen = Vec::new();
     loop {
         match tokio::time::timeout_at(deadline, watch.next()).await {
             Ok(Some(s)) if want(&s) => return s,
-            Ok(Some(_)) => continue,
+            Ok(Some(s)) => seen.push((s.state, s.healthy, s.crashed, s.exit_code)),
             Ok(None) => panic!("watch ended while waiting for {what}"),
-            Err(_) => panic!("no {what} within {within:?}"),
+            Err(_) => panic!("no {what} within {within:?}; saw {seen:?}"),
         }
     }
 }
@@ -84,7 +85,7 @@ async fn an_outside_docker_rm_is_seen() {
 async fn a_crash_is_seen_with_its_exit_code_and_docker_restarts_it() {
     let (t, mut watch) = running_and_watched("watch-crash").await;
     // The server dies on its own, the container exits 3, and Docker restarts it.
-    common::docker(&["exec", t.name(), "killall", "-9", "httpd"]);
+    common::crash_server(t.name());
     let s = expect(&mut watch, PROMPTLY, "a crash", |s| s.crashed).await;
     assert_eq!(s.exit_code, Some(3), "{s:?}");
     let s = expect(&mut watch, HEALTHY_SOON, "restarted by Docker", |s| {
@@ -121,7 +122,7 @@ async fn every_crash_is_seen_once_and_a_stop_after_a_crash_is_no_crash() {
         })
         .await;
 
-        common::docker(&["exec", t.name(), "killall", "-9", "httpd"]);
+        common::crash_server(t.name());
         let crash = expect(&mut watch, PROMPTLY, "the crash", |s| s.crashed).await;
         assert_eq!(crash.exit_code, Some(3), "round {round}: {crash:?}");
         expect(
