@@ -123,9 +123,12 @@ impl Engine {
             });
         }
         // One engine is there but refuses us (permissions, say): its own advice is the best.
-        if failures.len() == 1 {
-            if let Some(only) = failures.pop() {
-                return Err(only);
+        // Nothing listening is said by the list of what was tried.
+        if let [only] = failures.as_slice() {
+            if !matches!(only, Error::DaemonNotRunning { .. }) {
+                if let Some(only) = failures.pop() {
+                    return Err(only);
+                }
             }
         }
         Err(Error::NoEngine { tried })

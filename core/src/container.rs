@@ -521,7 +521,7 @@ pub async fn wait_healthy(
         if engine.is_podman()
             && current.state == State::Starting
             && !current.crashed
-            && crate::health::answers(&url).await
+            && crate::health::answers(&url, credentials).await
         {
             crate::podman::run_healthcheck(engine, &settings.container_name()).await?;
             continue;

@@ -95,10 +95,12 @@ impl HealthKick {
         let engine = engine.clone();
         let url = format!("{}global/health", settings.url());
         let container = settings.container_name();
+        let settings = settings.clone();
         self.task = Some(tokio::spawn(async move {
+            let credentials = settings.required_credentials().ok().flatten();
             let deadline = tokio::time::Instant::now() + KICK_LIMIT;
             while tokio::time::Instant::now() < deadline {
-                if crate::health::answers(&url).await {
+                if crate::health::answers(&url, credentials).await {
                     let _ = run_healthcheck(&engine, &container).await;
                     return;
                 }
