@@ -47,15 +47,19 @@ async fn an_update_is_seen_without_downloading_it_then_applied_and_rolled_back_b
     // Variants unique to this run, so no other test's images can stand for them.
     let v = |n: u32| format!("v{n}.{}", std::process::id());
     let remote = push_version(&registry, "occ-test/update:1", &v(1), "");
+    let local = format!("occ-test-update-local:{}", std::process::id());
+    // Before the instance, so its container is gone when the images go.
+    let _images = ImagesGuard(vec![
+        local.clone(),
+        update::previous_name(&local),
+        remote.clone(),
+        format!("label=dev.opencode-cloud.test-variant={}", v(1)),
+        format!("label=dev.opencode-cloud.test-variant={}", v(2)),
+    ]);
     let mut t = TestInstance::new("update");
     t.settings.image_mode = ImageMode::Pull;
     t.settings.image_sources = vec![remote.clone()];
-    t.settings.image = format!("occ-test-update-local:{}", std::process::id());
-    let _images = ImagesGuard(vec![
-        t.settings.image.clone(),
-        update::previous_name(&t.settings.image),
-        remote.clone(),
-    ]);
+    t.settings.image = local;
     let mut rec = Recorder::default();
 
     assert_eq!(
@@ -128,16 +132,21 @@ async fn an_update_is_seen_without_downloading_it_then_applied_and_rolled_back_b
 async fn an_update_that_does_not_come_up_goes_back_to_the_image_that_worked() {
     let engine = common::engine().await;
     let registry = Registry::start();
-    let remote = push_version(&registry, "occ-test/update-bad:1", "good", "");
+    let good = format!("good.{}", std::process::id());
+    let broken = format!("broken.{}", std::process::id());
+    let remote = push_version(&registry, "occ-test/update-bad:1", &good, "");
+    let local = format!("occ-test-update-bad-local:{}", std::process::id());
+    let _images = ImagesGuard(vec![
+        local.clone(),
+        update::previous_name(&local),
+        remote.clone(),
+        format!("label=dev.opencode-cloud.test-variant={good}"),
+        format!("label=dev.opencode-cloud.test-variant={broken}"),
+    ]);
     let mut t = TestInstance::new("update-bad");
     t.settings.image_mode = ImageMode::Pull;
     t.settings.image_sources = vec![remote.clone()];
-    t.settings.image = format!("occ-test-update-bad-local:{}", std::process::id());
-    let _images = ImagesGuard(vec![
-        t.settings.image.clone(),
-        update::previous_name(&t.settings.image),
-        remote.clone(),
-    ]);
+    t.settings.image = local;
     let mut rec = Recorder::default();
     container::start(&engine, &t.settings, &mut rec.sink())
         .await
@@ -148,7 +157,7 @@ async fn an_update_that_does_not_come_up_goes_back_to_the_image_that_worked() {
     push_version(
         &registry,
         "occ-test/update-bad:1",
-        "broken",
+        &broken,
         "CMD [\"/bin/sh\", \"-c\", \"echo broken on purpose; exit 1\"]\n",
     );
     let err = update::update(&engine, &t.settings, &mut rec.sink())
@@ -156,7 +165,7 @@ async fn an_update_that_does_not_come_up_goes_back_to_the_image_that_worked() {
         .expect_err("the broken image does not come up");
     assert!(matches!(err, Error::UpdateRolledBack { .. }), "{err:?}");
     assert!(err.to_string().contains("previous image"), "{err}");
-    assert_eq!(running_variant(&t), "good");
+    assert_eq!(running_variant(&t), good);
     assert!(common::is_running(t.name()));
     assert_eq!(
         common::inspect(t.name(), "{{.State.Health.Status}}"),
