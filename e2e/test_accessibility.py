@@ -6,7 +6,7 @@ from a11y import audit, describe
 from support import base_settings
 
 
-def audit_states(cfg, launch, names, dark):
+def audit_states(cfg, launch, names, dark, before_start=None):
     app = launch(base_settings(names, image=cfg.image, image_mode="build",
                                build_context=str(cfg.build_context)))
     w = app.window
@@ -15,6 +15,8 @@ def audit_states(cfg, launch, names, dark):
     w.wait_state("Not created yet")
     violations = audit(app.driver)
     assert violations == [], describe(violations)
+    if before_start:
+        before_start(app)
 
     w.click("start")
     w.wait_state(f"Running — {app.url}", timeout=90)

@@ -8,5 +8,6 @@ APP_ENV = {"GTK_THEME": "Adwaita:dark"}
 
 
 def test_the_window_passes_axe_in_the_dark_theme(cfg, launch, names, screenshot):
-    app = audit_states(cfg, launch, names, dark=True)
+    app = audit_states(cfg, launch, names, dark=True,
+                       before_start=lambda app: screenshot(app, "not-created-dark"))
     screenshot(app, "running-dark")

@@ -61,9 +61,14 @@ def test_build_failed_notices_name_the_step(cfg, launch, names, desktop, screens
         rf"The image build failed at step {failing}/\d+ `{re.escape(steps[failing - 1])}`")
 
     mark = len(desktop.notifications)
+    w.record_progress()
     w.click("start")
     failed = desktop.wait_notification(mark, "Could not start opencode", timeout=60)
     assert at_step_re.match(failed.body), failed.body
+    # The headline followed the build to the failing step, then went back to the state.
+    headlines = w.seen()["headlines"]
+    assert any(re.fullmatch(rf"Building the image — step {failing} of \d+", h) for h in headlines), \
+        headlines
     at_step = at_step_re.match(failed.body).group(0)
     assert failed.body.startswith(at_step + ": "), failed.body
     assert "non-zero code: 7" in failed.body and "\n" not in failed.body, failed.body

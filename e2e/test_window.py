@@ -44,6 +44,10 @@ def test_start_pulls_then_open_in_browser_then_stop(cfg, launch, names, slow_reg
     assert any(re.fullmatch(r"Downloading the image — \d+ % \(\S+ \S+ of \S+ \S+(, .+ left)?\)", h)
                for h in seen["headlines"]), seen["headlines"]
     assert "Not created yet" not in seen["headlines"][1:], seen["headlines"]
+    # Then the health wait, then the healthy start, in that order.
+    waiting = seen["headlines"].index("Waiting for opencode to answer…")
+    assert seen["headlines"][-1] == f"Running — {app.url}", seen["headlines"]
+    assert waiting < len(seen["headlines"]) - 1, seen["headlines"]
     assert engine.image_exists(names.image())
     assert engine.healthy(app.instance)
 
