@@ -115,7 +115,7 @@ pub fn out_of_memory(status: &Status) -> String {
     match status.memory_limit {
         Some(limit) => format!(
             "opencode ran out of memory (limit {})",
-            crate::sandbox::format_bytes(limit)
+            crate::format::binary_size(limit)
         ),
         None => "opencode ran out of memory".to_string(),
     }

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use occ_core::disk::{self, human_size, DiskUsage};
+use occ_core::disk::{self, DiskUsage};
+use occ_core::format::docker_size;
 use occ_core::{container, Engine};
 
 use crate::common::{self, ImagesGuard, Recorder, TestInstance};
@@ -38,8 +39,8 @@ fn compare(usage: &DiskUsage, df: &serde_json::Value) -> (Vec<String>, Vec<Strin
         .find(|i| i["ID"] == image.id.as_str());
     ours.push(format!(
         "{} {}",
-        human_size(image.size, 3),
-        human_size(image.shared_size, 4)
+        docker_size(image.size, 3),
+        docker_size(image.shared_size, 4)
     ));
     theirs.push(row.map_or("missing".into(), |r| {
         format!(
@@ -49,7 +50,7 @@ fn compare(usage: &DiskUsage, df: &serde_json::Value) -> (Vec<String>, Vec<Strin
         )
     }));
     for v in &usage.volumes {
-        ours.push(format!("{} {}", v.name, human_size(v.size.unwrap(), 4)));
+        ours.push(format!("{} {}", v.name, docker_size(v.size.unwrap(), 4)));
         let row = df["Volumes"]
             .as_array()
             .unwrap()
@@ -86,7 +87,7 @@ async fn disk_figures_match_docker_system_df() {
             let out = t.occ().args(["status", "--disk"]).output().unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
             for v in &usage.volumes {
-                let line = format!("volume {}: {}", v.name, human_size(v.size.unwrap(), 4));
+                let line = format!("volume {}: {}", v.name, docker_size(v.size.unwrap(), 4));
                 assert!(text.contains(&line), "{line} in {text}");
             }
             return;
@@ -154,7 +155,7 @@ async fn clean_removes_our_old_images_and_nothing_else() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        said.contains(&format!("freed {}", human_size(usage.dangling.size, 3))),
+        said.contains(&format!("freed {}", docker_size(usage.dangling.size, 3))),
         "{said} (expected {:?})",
         usage.dangling
     );

@@ -223,7 +223,7 @@ async fn run(command: Command) -> Result<ExitCode, Error> {
                 "removed {} old image record(s) of {}, freed {}; volumes untouched",
                 cleaned.images_deleted,
                 settings.instance,
-                occ_core::disk::human_size(cleaned.space_freed, 3)
+                occ_core::format::docker_size(cleaned.space_freed, 3)
             );
         }
         Command::Rollback => {

@@ -175,31 +175,31 @@ pub fn engines_text(found: &[FoundEngine], setting: &str) -> String {
 
 /// `occ status --disk`: one line per thing, sizes as `docker system df` writes them.
 pub fn disk_text(usage: &occ_core::disk::DiskUsage) -> String {
-    use occ_core::disk::human_size;
+    use occ_core::format::docker_size;
     let mut out = String::from("disk:\n");
     match &usage.image {
         Some(i) => out.push_str(&format!(
             "  image {}: {} ({} shared with other images)\n",
             i.name,
-            human_size(i.size, 3),
-            human_size(i.shared_size, 4)
+            docker_size(i.size, 3),
+            docker_size(i.shared_size, 4)
         )),
         None => out.push_str("  image: not on this machine\n"),
     }
     for v in &usage.volumes {
         let size = v
             .size
-            .map_or("not created".to_string(), |s| human_size(s, 4));
+            .map_or("not created".to_string(), |s| docker_size(s, 4));
         out.push_str(&format!("  volume {}: {size}\n", v.name));
     }
     out.push_str(&format!(
         "  old images and their build cache (occ clean removes them): {} in {}\n",
-        human_size(usage.dangling.size, 3),
+        docker_size(usage.dangling.size, 3),
         usage.dangling.count
     ));
     out.push_str(&format!(
         "  the engine's BuildKit cache (all builds on this engine; not ours to clean): {}\n",
-        human_size(usage.engine_build_cache.size, 3)
+        docker_size(usage.engine_build_cache.size, 3)
     ));
     out
 }
